@@ -1,0 +1,37 @@
+# econ-import: `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets with a line on each
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its test extras
+
+demo: $(STAMP) ## Import samples/ into the embedded sandbox and show the report
+	$(BIN)/econ-import import --job mappings/demo.toml --sandbox --report reports/demo
+
+test: $(STAMP) ## Run the test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+check: $(STAMP) ## Lint and type-check: ruff and mypy
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/mypy
+
+bench: $(STAMP) ## Run the benchmarks (minutes); writes reports/bench.json
+	$(BIN)/python -m tests.benchmarks
+
+clean: ## Remove the virtualenv, caches and reports
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache reports
+
+.PHONY: help install demo test check bench clean

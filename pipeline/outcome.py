@@ -1,0 +1,84 @@
+"""What became of each row, and of the run: the records the report is written from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from pipeline.errors import RowError
+
+
+class Status(str, Enum):
+    """A row's final status, as written in results.csv (issue #3, point 7)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    INVALID = "invalid"  # stopped by local validation, never sent
+    REJECTED = "rejected"  # the API answered 4xx
+    FAILED = "failed"  # gave up after retries
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (Status.CREATED, Status.UPDATED, Status.UNCHANGED)
+
+
+#: results.csv columns, in order: a public contract (issue #3).
+RESULT_COLUMNS = ("source", "sheet", "row", "entity", "key", "status", "http_status", "id", "errors")
+
+#: summary.json counters, in order: a public contract (issue #3).
+SUMMARY_FIELDS = (
+    "rows", "created", "updated", "unchanged", "skipped", "invalid", "rejected", "failed",
+    "requests", "retries", "throttled", "elapsed_s",
+)
+
+
+@dataclass
+class RowResult:
+    """One input row's outcome: one line of results.csv."""
+
+    source: str
+    sheet: str
+    row: int
+    entity: str
+    key: str
+    status: Status
+    http_status: int | None = None
+    id: str = ""
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+    def error_text(self) -> str:
+        """The ``errors`` cell: ``property: message (code)`` joined by ``; ``."""
+        return "; ".join(e.describe() for e in self.errors)
+
+
+@dataclass
+class Summary:
+    """Counters for summary.json and the closing table."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    rejected: int = 0
+    failed: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    elapsed_s: float = 0.0
+
+    def count(self, status: Status) -> None:
+        """Add one row with ``status``."""
+        self.rows += 1
+        setattr(self, status.value, getattr(self, status.value) + 1)
+
+    @property
+    def all_succeeded(self) -> bool:
+        return self.rows == self.created + self.updated + self.unchanged
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {name: getattr(self, name) for name in SUMMARY_FIELDS}
