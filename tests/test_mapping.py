@@ -1,0 +1,504 @@
+"""Mappings: TOML files checked up front, applied to real files read from tmp_path."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.constraints import CONTACTS, CUSTOMERS
+from pipeline.errors import ConfigError
+from pipeline.mapping import (
+    TRANSFORMS,
+    ColumnRule,
+    Mapping,
+    apply_mapping,
+    decimal_comma,
+    identity_mapping,
+    load_mapping,
+)
+from pipeline.readers import open_table
+
+MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
+
+
+def write_toml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "m.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def frame(rows: dict[int, dict[str, str]]) -> pd.DataFrame:
+    """A chunk as ``Table.chunks`` yields it: str cells indexed by spreadsheet row."""
+    return pd.DataFrame.from_dict(rows, orient="index", dtype=str)
+
+
+# --- the shipped mappings, on files like the ones they are written for ----------------------
+
+
+def test_legacy_export_mapping_on_a_windows_1252_export(tmp_path: Path) -> None:
+    source = tmp_path / "export.csv"
+    source.write_bytes(
+        "Kundenr;Navn;Adresse;Postnr;By;Land;Telefon;Email;CVR;Betalingsbetingelse;"
+        "Momszone;Valuta;Kreditmax\r\n"
+        "2001;Søren  Ærø ApS ;Ørstedsvej 4;0800;Høje Taastrup;Danmark;65 27 37 76;"
+        "Info@Aero.DK;10830968;Løbende måned + 30;EU;dkk;10.000,50\r\n"
+        "2002;B;;;;;;;;Netto 60;Grønland;;\r\n".encode("cp1252")
+    )
+    mapping = load_mapping(MAPPINGS / "legacy-export.toml", entity="customers")
+    table = open_table(source, skip_rows=mapping.skip_rows)
+    mapping.check_columns(table.columns, source=source)
+
+    out = apply_mapping(next(table.chunks()), mapping)
+
+    first = out.loc[2]
+    assert first["name"] == "Søren Ærø ApS"
+    assert first["zip"] == "0800"
+    assert first["email"] == "info@aero.dk"
+    assert first["currency"] == "DKK"
+    assert first["creditLimit"] == "10000.50"
+    assert first["paymentTerms.paymentTermsNumber"] == "4"
+    assert first["vatZone.vatZoneNumber"] == "2"
+    assert first["customerGroup.customerGroupNumber"] == "1"
+    assert first["_key"] == "2001"
+    # Unmapped names pass through for the validator to reject; nothing is guessed.
+    assert out.loc[
+        3, ["paymentTerms.paymentTermsNumber", "vatZone.vatZoneNumber", "currency"]
+    ].tolist() == ["Netto 60", "Grønland", ""]
+    assert mapping.unused_columns(table.columns) == []
+
+
+def test_customers_mapping_on_a_csv(tmp_path: Path) -> None:
+    source = tmp_path / "customers.csv"
+    source.write_text(
+        "CustomerNo,Name,Address,Zip,City,Country,Email,Phone,CVR,EAN,Currency,Group,"
+        "PaymentTerms,VatZone,CreditLimit,Website\n"
+        '1004,Nordisk ApS,"Vej 1, Port 3",0800,Høje Taastrup,Danmark,A@B.DK,+45 60 67 64 55,'
+        "11273860,5790 0012 3456 7,dkk,,3,1,250000.00,www.nordisk.dk\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(MAPPINGS / "customers.toml")
+    table = open_table(source)
+    mapping.check_columns(table.columns, source=source)
+
+    row = apply_mapping(next(table.chunks()), mapping).loc[2]
+
+    assert (row["zip"], row["ean"], row["email"], row["currency"]) == (
+        "0800",
+        "5790001234567",
+        "a@b.dk",
+        "DKK",
+    )
+    assert row["customerGroup.customerGroupNumber"] == "1"  # the default for an empty cell
+    assert mapping.properties()[:2] == ["customerNumber", "name"]
+
+
+# --- apply_mapping -------------------------------------------------------------------------
+
+
+def test_apply_mapping_rules_constants_defaults_and_key(tmp_path: Path) -> None:
+    path = write_toml(
+        tmp_path,
+        """
+entity = "customers"
+key = "Nr"
+[columns]
+"Nr" = "customerNumber"
+"Navn" = { property = "name", transforms = ["strip", "collapse-spaces", "title"] }
+"Zone" = { property = "vatZone.vatZoneNumber", values = { "Indland" = 1, "*" = 3 } }
+"Spærret" = { property = "barred", values = { "x" = true } }
+"Noter" = false
+[constants]
+"customerGroup.customerGroupNumber" = 2
+[defaults]
+"currency" = "DKK"
+"paymentTerms.paymentTermsNumber" = 3
+""",
+    )
+    mapping = load_mapping(path)
+    chunk = frame(
+        {
+            7: {
+                "Nr": " 12 ",
+                "Navn": "  jens   hansen ",
+                "Zone": "Indland",
+                "Spærret": "x",
+                "Noter": "n",
+            },
+            9: {"Nr": "13", "Navn": "", "Zone": "Grønland", "Spærret": "", "Noter": ""},
+            11: {"Nr": "", "Navn": "a", "Zone": "", "Spærret": "nej", "Noter": ""},
+        }
+    )
+
+    out = apply_mapping(chunk, mapping)
+
+    assert out.index.tolist() == [7, 9, 11]
+    assert out.to_dict("index") == {
+        7: {
+            "customerNumber": " 12 ",
+            "name": "Jens Hansen",
+            "vatZone.vatZoneNumber": "1",
+            "barred": "true",
+            "currency": "DKK",
+            "paymentTerms.paymentTermsNumber": "3",
+            "customerGroup.customerGroupNumber": "2",
+            "_key": "12",
+        },
+        9: {
+            "customerNumber": "13",
+            "name": "",
+            "vatZone.vatZoneNumber": "3",
+            "barred": "",
+            "currency": "DKK",
+            "paymentTerms.paymentTermsNumber": "3",
+            "customerGroup.customerGroupNumber": "2",
+            "_key": "13",
+        },
+        11: {
+            "customerNumber": "",
+            "name": "A",
+            "vatZone.vatZoneNumber": "",
+            "barred": "nej",
+            "currency": "DKK",
+            "paymentTerms.paymentTermsNumber": "3",
+            "customerGroup.customerGroupNumber": "2",
+            "_key": "",
+        },
+    }
+    assert all(isinstance(v, str) for v in out.to_numpy().ravel())
+    assert mapping.properties() == [
+        "customerNumber",
+        "name",
+        "vatZone.vatZoneNumber",
+        "barred",
+        "currency",
+        "paymentTerms.paymentTermsNumber",
+        "customerGroup.customerGroupNumber",
+    ]
+    assert mapping.ignored == ("Noter",)
+
+
+def test_lookup_and_parent_key_for_contacts(tmp_path: Path) -> None:
+    path = write_toml(
+        tmp_path,
+        """
+entity = "contacts"
+[columns]
+"Kunde" = "customer.key"
+"Navn" = "name"
+"Notifikationer" = "emailNotifications"
+""",
+    )
+    mapping = load_mapping(path)
+    out = apply_mapping(
+        frame({2: {"Kunde": "K-7", "Navn": "Ann", "Notifikationer": "invoices"}}), mapping
+    )
+
+    assert out.loc[2].to_dict() == {
+        "customer.key": "K-7",
+        "name": "Ann",
+        "emailNotifications": "invoices",
+        "_key": "",
+    }
+    assert mapping.lookups() == {}
+
+
+def test_lookups_lists_name_lookups(tmp_path: Path) -> None:
+    path = write_toml(
+        tmp_path,
+        """
+entity = "customers"
+[columns]
+"Betaling" = { property = "paymentTerms.paymentTermsNumber", lookup = "name" }
+"Zone" = { property = "vatZone.vatZoneNumber", lookup = "name", values = { "DK" = "Indland" } }
+""",
+    )
+
+    assert load_mapping(path).lookups() == {
+        "paymentTerms.paymentTermsNumber": "name",
+        "vatZone.vatZoneNumber": "name",
+    }
+
+
+def test_identity_mapping() -> None:
+    mapping = identity_mapping(CUSTOMERS, ["customerNumber", "name", "vatZone.vatZoneNumber"])
+
+    out = apply_mapping(
+        frame({2: {"customerNumber": "5", "name": "A", "vatZone.vatZoneNumber": "1"}}), mapping
+    )
+
+    assert (mapping.key, mapping.path) == ("customerNumber", None)
+    assert out.loc[2].to_dict() == {
+        "customerNumber": "5",
+        "name": "A",
+        "vatZone.vatZoneNumber": "1",
+        "_key": "5",
+    }
+    assert identity_mapping(CONTACTS, ["customer.key", "name"]).key is None
+
+
+def test_identity_mapping_rejects_unknown_columns() -> None:
+    with pytest.raises(ConfigError) as info:
+        identity_mapping(CUSTOMERS, ["customernumber", "Navn", "name"])
+
+    assert str(info.value) == (
+        "columns 'customernumber' (did you mean 'customerNumber'?), 'Navn' are not customers "
+        "properties; without a mapping file the headers must be property paths, as in "
+        "`econ-import template customers`"
+    )
+
+
+def test_check_columns_names_missing_columns(tmp_path: Path) -> None:
+    path = write_toml(
+        tmp_path, 'entity = "customers"\nkey = "Nr"\n[columns]\n"Navn" = "name"\n"Postnr" = "zip"\n'
+    )
+    mapping = load_mapping(path)
+
+    with pytest.raises(ConfigError) as info:
+        mapping.check_columns(["Nr", "Name", "Post nr"], source="kunder.csv")
+
+    assert str(info.value) == (
+        f"kunder.csv: no column 'Navn', 'Postnr' (did you mean 'Post nr'?) (needed by {path}); "
+        "the columns are: Nr, Name, Post nr"
+    )
+    mapping.check_columns(["Nr", "Navn", "Postnr", "Extra"])
+    assert mapping.unused_columns(["Nr", "Navn", "Postnr", "Extra"]) == ["Extra"]
+
+
+# --- every mistake in a mapping file, and its message -------------------------------------
+
+BAD_MAPPINGS = [
+    ("entity = \n", "not valid TOML: Invalid value (at line 1, column 10)"),
+    (
+        'entity = "customers"\ncolums = {}\n',
+        "unknown key 'colums'; did you mean 'columns'? valid: entity, key, skip_rows, sheet, "
+        "columns, constants, defaults",
+    ),
+    (
+        "[columns]\n",
+        'no entity given; add entity = "..." (customer-groups, customers, '
+        "contacts, delivery-locations)",
+    ),
+    (
+        'entity = "customer"\n',
+        "unknown entity 'customer'; did you mean 'customers'? valid: "
+        "customer-groups, customers, contacts, delivery-locations",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Navn" = "nme"\n',
+        "[columns] 'Navn': unknown customers property 'nme' (did you mean 'name'?); the valid "
+        "ones are the headers of `econ-import template customers`",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Navn" = "customer.key"\n',
+        "[columns] 'Navn': 'customer.key' (the parent customer's source key) is only for "
+        "contacts, delivery-locations",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Navn" = true\n',
+        "[columns] 'Navn': expected a property path, a table or false, got True",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Zip" = { property = "zip", transform = ["strip"] }\n',
+        "[columns] 'Zip': unknown key 'transform'; did you mean 'transforms'? valid: property, "
+        "transforms, values, lookup",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Zip" = { transforms = ["strip"] }\n',
+        "[columns] 'Zip': missing property = \"...\" (the API property path)",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Zip" = { property = "zip", transforms = ["digits"] }\n',
+        "[columns] 'Zip': unknown transform 'digits'; did you mean 'digits-only'? valid: strip, "
+        "upper, lower, title, digits-only, decimal-comma, collapse-spaces",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"By" = { property = "city", lookup = "name" }\n',
+        "[columns] 'By': lookup works only on a reference number (customerGroup."
+        "customerGroupNumber, paymentTerms.paymentTermsNumber, vatZone.vatZoneNumber, "
+        "layout.layoutNumber, salesPerson.employeeNumber)",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"Z" = { property = "vatZone.vatZoneNumber", '
+        'lookup = "navn" }\n',
+        "[columns] 'Z': cannot look up by 'navn'; valid: name",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"T" = { property = "paymentTerms.paymentTermsNumber",'
+        ' values = { "Netto 8" = "otte" } }\n',
+        "[columns] 'T': value 'Netto 8' maps to 'otte': expected a whole number, got 'otte'",
+    ),
+    (
+        'entity = "customers"\n[constants]\n"currency" = "DKKK"\n',
+        "[constants] 'currency' = 'DKKK': String 'DKKK' exceeds maximum length of 3.",
+    ),
+    (
+        'entity = "customers"\n[defaults]\n"customerNumber" = 0\n',
+        "[defaults] 'customerNumber' = '0': Integer 0 is less than minimum value of 1.",
+    ),
+    (
+        'entity = "customers"\n[constants]\n"when" = 2024-01-01\n',
+        "[constants] 'when': unknown customers property 'when'; the valid ones are the headers "
+        "of `econ-import template customers`",
+    ),
+    (
+        'entity = "customers"\n[constants]\n"name" = 2024-01-01\n',
+        "[constants] 'name': expected text, a number or true/false, got datetime.date(2024, 1, 1)",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"A" = "name"\n"B" = "name"\n',
+        "property 'name' is mapped from both 'A' and 'B'",
+    ),
+    (
+        'entity = "customers"\n[columns]\n"V" = "currency"\n[constants]\n"currency" = "DKK"\n',
+        "property 'currency' is both a constant and mapped from column 'V'; use [defaults] to "
+        "fill empty cells",
+    ),
+    (
+        'entity = "customers"\nskip_rows = -1\n',
+        "skip_rows must be a whole number of 0 or more, got -1",
+    ),
+    ('entity = "customers"\nkey = 3\n', "key must be text (a column or sheet name), got 3"),
+    ('entity = "customers"\ncolumns = 3\n', '[columns] must be a table of "name" = value lines'),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    BAD_MAPPINGS,
+    ids=[
+        "toml",
+        "top-key",
+        "no-entity",
+        "entity",
+        "property",
+        "parent-key-on-customers",
+        "column-true",
+        "rule-key",
+        "no-property",
+        "transform",
+        "lookup-path",
+        "lookup-attr",
+        "value-target",
+        "constant-length",
+        "default-minimum",
+        "constant-path",
+        "constant-type",
+        "mapped-twice",
+        "constant-and-column",
+        "skip-rows",
+        "key-type",
+        "columns-type",
+    ],
+)
+def test_bad_mapping(tmp_path: Path, text: str, message: str) -> None:
+    path = write_toml(tmp_path, text)
+
+    with pytest.raises(ConfigError) as info:
+        load_mapping(path)
+
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_entity_argument_must_agree(tmp_path: Path) -> None:
+    path = write_toml(tmp_path, 'entity = "customers"\n')
+
+    assert load_mapping(path, entity="customers").entity is CUSTOMERS
+    with pytest.raises(ConfigError) as info:
+        load_mapping(path, entity="contacts")
+    assert str(info.value) == f"{path}: the mapping is for customers, not contacts"
+
+
+def test_entity_from_the_argument_alone(tmp_path: Path) -> None:
+    path = write_toml(tmp_path, '[columns]\n"Navn" = "name"\n')
+
+    mapping = load_mapping(path, entity="contacts")
+
+    assert mapping.entity is CONTACTS
+    assert mapping.rules == (ColumnRule("Navn", "name"),)
+
+
+def test_missing_mapping_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_mapping(tmp_path / "nope.toml")
+
+    assert (
+        str(info.value)
+        == f"{tmp_path / 'nope.toml'}: cannot read the mapping (No such file or directory)"
+    )
+
+
+def test_shipped_mappings_load() -> None:
+    for path in (MAPPINGS / "customers.toml", MAPPINGS / "legacy-export.toml"):
+        assert isinstance(load_mapping(path), Mapping)
+
+
+# --- transforms, as properties ------------------------------------------------------------
+
+CELL = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+
+
+# str.title() is not idempotent on a few letters whose title case adds a combining mark
+# ('ǰ' -> 'J̌'), so it is held to that only on the Latin alphabets customer names use.
+IDEMPOTENT = sorted(set(TRANSFORMS) - {"title"})
+LATIN = st.text(alphabet=st.characters(max_codepoint=0x24F, exclude_characters="ǰ"))
+
+
+@given(st.lists(CELL, min_size=1, max_size=10), st.sampled_from(IDEMPOTENT))
+def test_transforms_are_idempotent(cells: list[str], name: str) -> None:
+    once = [TRANSFORMS[name](c) for c in cells]
+
+    assert [TRANSFORMS[name](c) for c in once] == once
+
+
+@given(st.lists(LATIN, min_size=1, max_size=10))
+def test_title_is_idempotent_on_latin_text(cells: list[str]) -> None:
+    once = [str.title(c) for c in cells]
+
+    assert [str.title(c) for c in once] == once
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transforms_keep_empty_cells_empty(name: str) -> None:
+    assert TRANSFORMS[name]("") == ""
+
+
+@given(CELL)
+def test_fast_paths_agree_with_the_plain_regex(text: str) -> None:
+    assert TRANSFORMS["collapse-spaces"](text) == re.sub(r"\s+", " ", text)
+    assert TRANSFORMS["digits-only"](text) == re.sub(r"[^0-9]", "", text)
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
+def test_decimal_comma_reads_danish_numbers(value: Decimal) -> None:
+    english = f"{value:,.2f}"  # -1,234,567.50
+    danish = english.replace(",", " ").replace(".", ",").replace(" ", ".")  # -1.234.567,50
+
+    assert Decimal(decimal_comma(danish)) == value
+    assert Decimal(decimal_comma(english)) == value
+    assert decimal_comma(f"{value:.2f}") == f"{value:.2f}"  # already a plain number
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.234,50", "1234.50"),
+        ("1234,5", "1234.5"),
+        ("1234.50", "1234.50"),
+        ("1 234,5", "1234.5"),
+        ("1,234.50", "1234.50"),
+        ("1.234.567", "1234567"),
+        ("1.234", "1.234"),
+        ("", ""),
+        ("1,234,567", "1234567"),
+        ("-7,5", "-7.5"),
+    ],
+)
+def test_decimal_comma_examples(text: str, expected: str) -> None:
+    assert decimal_comma(text) == expected
+    assert decimal_comma(expected) == expected
