@@ -120,14 +120,24 @@ def _i(path: str, **kw: object) -> Field:
 
 # Reference targets (API-FACTS.md "Observed server behaviour"; error-bodies/).
 CUSTOMER_GROUP_REF = Reference(
-    "customerGroup", "customerGroupNumber", "customer-groups", "CustomerGroup", "E07140",
+    "customerGroup",
+    "customerGroupNumber",
+    "customer-groups",
+    "CustomerGroup",
+    "E07140",
     required=True,
 )
 PAYMENT_TERMS_REF = Reference(
-    "paymentTerms", "paymentTermsNumber", "payment-terms", "PaymentTerms", "E07080",
+    "paymentTerms",
+    "paymentTermsNumber",
+    "payment-terms",
+    "PaymentTerms",
+    "E07080",
     required=True,
 )
-VAT_ZONE_REF = Reference("vatZone", "vatZoneNumber", "vat-zones", "VatZone", "E07100", required=True)
+VAT_ZONE_REF = Reference(
+    "vatZone", "vatZoneNumber", "vat-zones", "VatZone", "E07100", required=True
+)
 LAYOUT_REF = Reference("layout", "layoutNumber", "layouts", "Layout", "E07120")
 SALES_PERSON_REF = Reference("salesPerson", "employeeNumber", "employees", "Employee", "E07160")
 
@@ -167,28 +177,67 @@ CUSTOMERS = Entity(
         _s("publicEntryNumber", 50, source=_CUSTOMERS_SRC),
         Field("creditLimit", "number", source=_CUSTOMERS_SRC),
         Field("barred", "boolean", source=_CUSTOMERS_SRC),
-        Field("eInvoicingDisabledByDefault", "boolean",
-              source=f"{SCHEMAS}/customers.post.schema.json (not in the table)"),
+        Field(
+            "eInvoicingDisabledByDefault",
+            "boolean",
+            source=f"{SCHEMAS}/customers.post.schema.json (not in the table)",
+        ),
         _i("layout.layoutNumber", source=_CUSTOMERS_SRC),
         _i("salesPerson.employeeNumber", source=_CUSTOMERS_SRC),
         # Only the PUT schema has these three: they point at contacts and delivery
         # locations, which can only exist once the customer does.
         _i("attention.customerContactNumber", on_create=False, source=_CUSTOMERS_PUT_SRC),
         _i("customerContact.customerContactNumber", on_create=False, source=_CUSTOMERS_PUT_SRC),
-        _i("defaultDeliveryLocation.deliveryLocationNumber", on_create=False,
-           source=_CUSTOMERS_PUT_SRC),
+        _i(
+            "defaultDeliveryLocation.deliveryLocationNumber",
+            on_create=False,
+            source=_CUSTOMERS_PUT_SRC,
+        ),
     ),
     references=(CUSTOMER_GROUP_REF, PAYMENT_TERMS_REF, VAT_ZONE_REF, LAYOUT_REF, SALES_PERSON_REF),
     # spec/001, GET /customers, "Filterable properties" / "Sortable properties".
     filterable=frozenset(
-        "address balance barred city corporateIdentificationNumber country creditLimit "
-        "currency customerNumber ean email lastUpdated name publicEntryNumber "
-        "telephoneAndFaxNumber vatNumber website zip".split()
+        [
+            "address",
+            "balance",
+            "barred",
+            "city",
+            "corporateIdentificationNumber",
+            "country",
+            "creditLimit",
+            "currency",
+            "customerNumber",
+            "ean",
+            "email",
+            "lastUpdated",
+            "name",
+            "publicEntryNumber",
+            "telephoneAndFaxNumber",
+            "vatNumber",
+            "website",
+            "zip",
+        ]
     ),
     sortable=frozenset(
-        "address balance city corporateIdentificationNumber country creditLimit currency "
-        "customerNumber ean email lastUpdated name publicEntryNumber telephoneAndFaxNumber "
-        "vatNumber website zip".split()
+        [
+            "address",
+            "balance",
+            "city",
+            "corporateIdentificationNumber",
+            "country",
+            "creditLimit",
+            "currency",
+            "customerNumber",
+            "ean",
+            "email",
+            "lastUpdated",
+            "name",
+            "publicEntryNumber",
+            "telephoneAndFaxNumber",
+            "vatNumber",
+            "website",
+            "zip",
+        ]
     ),
 )
 
@@ -211,12 +260,28 @@ CUSTOMER_GROUPS = Entity(
     ),
     references=(LAYOUT_REF,),
     filterable=frozenset(
-        "account.accountNumber account.accountType account.balance account.blockDirectEntries "
-        "account.debitCredit account.name customerGroupNumber name".split()
+        [
+            "account.accountNumber",
+            "account.accountType",
+            "account.balance",
+            "account.blockDirectEntries",
+            "account.debitCredit",
+            "account.name",
+            "customerGroupNumber",
+            "name",
+        ]
     ),
     sortable=frozenset(
-        "account.accountNumber account.accountType account.balance account.blockDirectEntries "
-        "account.debitCredit account.name customerGroupNumber name".split()
+        [
+            "account.accountNumber",
+            "account.accountType",
+            "account.balance",
+            "account.blockDirectEntries",
+            "account.debitCredit",
+            "account.name",
+            "customerGroupNumber",
+            "name",
+        ]
     ),
 )
 
@@ -240,21 +305,47 @@ CONTACTS = Entity(
     parent_path="customer.customerNumber",
     source=_CONTACTS_SRC,
     fields=(
-        _i("customer.customerNumber", required=True, minimum=1, maximum=MAX_NUMBER,
-           source=f"{_CONTACTS_SRC} (taken from the URL)"),
+        _i(
+            "customer.customerNumber",
+            required=True,
+            minimum=1,
+            maximum=MAX_NUMBER,
+            source=f"{_CONTACTS_SRC} (taken from the URL)",
+        ),
         _s("name", 255, required=True, source=_CONTACTS_SRC),
         _s("email", 255, source=_CONTACTS_SRC),
         _s("phone", 50, source=_CONTACTS_SRC),
         _s("eInvoiceId", 50, source=_CONTACTS_SRC),
         _s("notes", 2000, source=_CONTACTS_SRC),
-        Field("emailNotifications", "array", enum=EMAIL_NOTIFICATIONS, unique_items=True,
-              source=_CONTACTS_SRC),
+        Field(
+            "emailNotifications",
+            "array",
+            enum=EMAIL_NOTIFICATIONS,
+            unique_items=True,
+            source=_CONTACTS_SRC,
+        ),
     ),
     filterable=frozenset(
-        "customer.customerNumber customerContactNumber eInvoiceId email name phone sortKey".split()
+        [
+            "customer.customerNumber",
+            "customerContactNumber",
+            "eInvoiceId",
+            "email",
+            "name",
+            "phone",
+            "sortKey",
+        ]
     ),
     sortable=frozenset(
-        "customer.customerNumber customerContactNumber eInvoiceId email name phone sortKey".split()
+        [
+            "customer.customerNumber",
+            "customerContactNumber",
+            "eInvoiceId",
+            "email",
+            "name",
+            "phone",
+            "sortKey",
+        ]
     ),
 )
 
@@ -273,8 +364,13 @@ DELIVERY_LOCATIONS = Entity(
     parent_path="customer.customerNumber",
     source=_LOCATIONS_SRC,
     fields=(
-        _i("customer.customerNumber", required=True, minimum=1, maximum=MAX_NUMBER,
-           source=f"{_LOCATIONS_SRC} (taken from the URL)"),
+        _i(
+            "customer.customerNumber",
+            required=True,
+            minimum=1,
+            maximum=MAX_NUMBER,
+            source=f"{_LOCATIONS_SRC} (taken from the URL)",
+        ),
         _s("address", 255, source=_LOCATIONS_SRC),
         _s("postalCode", 15, source=_LOCATIONS_SRC),
         _s("city", 50, source=_LOCATIONS_SRC),
@@ -284,9 +380,11 @@ DELIVERY_LOCATIONS = Entity(
         Field("barred", "boolean", source=_LOCATIONS_SRC),
     ),
     filterable=frozenset(
-        "address barred city country deliveryLocationNumber postalCode sortKey".split()
+        ["address", "barred", "city", "country", "deliveryLocationNumber", "postalCode", "sortKey"]
     ),
-    sortable=frozenset("address city country deliveryLocationNumber postalCode sortKey".split()),
+    sortable=frozenset(
+        ["address", "city", "country", "deliveryLocationNumber", "postalCode", "sortKey"]
+    ),
 )
 
 #: Every importable entity, in dependency order: a later one may point at an earlier one.
@@ -334,8 +432,13 @@ class Violation:
 
 
 _JSON_TYPE_NAMES = {
-    str: "String", bool: "Boolean", int: "Integer", float: "Number", list: "Array",
-    dict: "Object", type(None): "Null",
+    str: "String",
+    bool: "Boolean",
+    int: "Integer",
+    float: "Number",
+    list: "Array",
+    dict: "Object",
+    type(None): "Null",
 }
 
 
@@ -349,7 +452,7 @@ def _type_matches(ftype: FieldType, value: object) -> bool:
     if ftype == "boolean":
         return isinstance(value, bool)
     if ftype == "integer":
-        return isinstance(value, int) and not isinstance(value, bool) or (
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, float) and value.is_integer()
         )
     if ftype == "number":
@@ -369,32 +472,40 @@ def check_value(f: Field, value: object) -> list[Violation]:
         return [Violation(CODE_NULL, f"Invalid type. Expected {f.type.capitalize()} but got Null.")]
     if not _type_matches(f.type, value):
         got = _json_type_name(value)
-        return [Violation(CODE_TYPE, f"Invalid type. Expected {f.type.capitalize()} but got {got}.")]
+        return [
+            Violation(CODE_TYPE, f"Invalid type. Expected {f.type.capitalize()} but got {got}.")
+        ]
     out: list[Violation] = []
     if isinstance(value, str):
         if f.max_length is not None and len(value) > f.max_length:
-            out.append(Violation(
-                CODE_MAX_LENGTH,
-                f"String '{_clip(value)}' exceeds maximum length of {f.max_length}.",
-            ))
+            out.append(
+                Violation(
+                    CODE_MAX_LENGTH,
+                    f"String '{_clip(value)}' exceeds maximum length of {f.max_length}.",
+                )
+            )
         if f.min_length is not None and len(value) < f.min_length:
-            out.append(Violation(
-                CODE_MIN_LENGTH,
-                f"String '{_clip(value)}' is less than minimum length of {f.min_length}.",
-            ))
+            out.append(
+                Violation(
+                    CODE_MIN_LENGTH,
+                    f"String '{_clip(value)}' is less than minimum length of {f.min_length}.",
+                )
+            )
     elif isinstance(value, list):
         out.extend(_check_array(f, value))
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         kind = "Integer" if f.type == "integer" else "Float"
         shown = int(value) if f.type == "integer" else value
         if f.minimum is not None and value < f.minimum:
-            out.append(Violation(
-                CODE_MINIMUM, f"{kind} {shown} is less than minimum value of {f.minimum}."
-            ))
+            out.append(
+                Violation(
+                    CODE_MINIMUM, f"{kind} {shown} is less than minimum value of {f.minimum}."
+                )
+            )
         if f.maximum is not None and value > f.maximum:
-            out.append(Violation(
-                CODE_MAXIMUM, f"{kind} {shown} exceeds maximum value of {f.maximum}."
-            ))
+            out.append(
+                Violation(CODE_MAXIMUM, f"{kind} {shown} exceeds maximum value of {f.maximum}.")
+            )
     return out
 
 
@@ -404,9 +515,11 @@ def _check_array(f: Field, items: list[object]) -> list[Violation]:
         for item in items:
             if item not in f.enum:
                 allowed = ", ".join(f.enum)
-                out.append(Violation(
-                    CODE_ENUM, f"Value '{item}' is not defined in enum (allowed: {allowed})."
-                ))
+                out.append(
+                    Violation(
+                        CODE_ENUM, f"Value '{item}' is not defined in enum (allowed: {allowed})."
+                    )
+                )
     if f.unique_items:
         seen: list[object] = []
         for index, item in enumerate(items):

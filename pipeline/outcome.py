@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from pipeline.errors import RowError
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A row's final status, as written in results.csv (issue #3, point 7)."""
 
     CREATED = "created"
@@ -18,19 +18,40 @@ class Status(str, Enum):
     INVALID = "invalid"  # stopped by local validation, never sent
     REJECTED = "rejected"  # the API answered 4xx
     FAILED = "failed"  # gave up after retries
+    VALID = "valid"  # --dry-run / validate only: passed every local check, not sent
 
     @property
     def succeeded(self) -> bool:
-        return self in (Status.CREATED, Status.UPDATED, Status.UNCHANGED)
+        return self in (Status.CREATED, Status.UPDATED, Status.UNCHANGED, Status.VALID)
 
 
 #: results.csv columns, in order: a public contract (issue #3).
-RESULT_COLUMNS = ("source", "sheet", "row", "entity", "key", "status", "http_status", "id", "errors")
+RESULT_COLUMNS = (
+    "source",
+    "sheet",
+    "row",
+    "entity",
+    "key",
+    "status",
+    "http_status",
+    "id",
+    "errors",
+)
 
 #: summary.json counters, in order: a public contract (issue #3).
 SUMMARY_FIELDS = (
-    "rows", "created", "updated", "unchanged", "skipped", "invalid", "rejected", "failed",
-    "requests", "retries", "throttled", "elapsed_s",
+    "rows",
+    "created",
+    "updated",
+    "unchanged",
+    "skipped",
+    "invalid",
+    "rejected",
+    "failed",
+    "requests",
+    "retries",
+    "throttled",
+    "elapsed_s",
 )
 
 
@@ -66,6 +87,7 @@ class Summary:
     invalid: int = 0
     rejected: int = 0
     failed: int = 0
+    valid: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
@@ -78,7 +100,10 @@ class Summary:
 
     @property
     def all_succeeded(self) -> bool:
-        return self.rows == self.created + self.updated + self.unchanged
+        return self.rows == self.created + self.updated + self.unchanged + self.valid
 
     def as_dict(self) -> dict[str, float | int]:
-        return {name: getattr(self, name) for name in SUMMARY_FIELDS}
+        """The contract's counters in order, then ``valid`` (dry runs) at the end."""
+        out: dict[str, float | int] = {name: getattr(self, name) for name in SUMMARY_FIELDS}
+        out["valid"] = self.valid
+        return out

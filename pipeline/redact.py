@@ -49,12 +49,19 @@ def unneutralise(text: str) -> str:
     return text[1:] if text.startswith(QUOTE) and _formula_like(text) else text
 
 
+#: Shorter "secrets" are not masked: every real e-conomic token is far longer, the public
+#: demo token ("demo") is no secret, and masking a one-letter value would garble every
+#: message and report cell that happens to contain that letter.
+MIN_SECRET_LENGTH = 6
+
+
 class Redactor:
     """Replaces every occurrence of any of ``secrets`` in a text with ``***``."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret that contains another is masked whole.
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        kept = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+        self._secrets = tuple(sorted(kept, key=len, reverse=True))
         alternatives = "|".join(re.escape(s) for s in self._secrets)
         self._pattern = re.compile(alternatives) if self._secrets else None
 

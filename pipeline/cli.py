@@ -1,0 +1,238 @@
+"""``econ-import``: parse arguments, build settings, call the library, map to an exit code.
+
+Commands: ``import``, ``validate`` (``import --dry-run``, no network), ``template``,
+``export`` and ``sandbox``. Exit codes: 0 every row succeeded, 1 some row did not,
+2 nothing could start (bad mapping, unreadable file, missing token), 3 the run was
+stopped before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.client import ApiSettings, settings_from_env
+from pipeline.console import print_outcome, print_plan
+from pipeline.constraints import ENTITIES, entity
+from pipeline.errors import EconImportError
+from pipeline.importer import EXIT_INTERRUPTED, EXIT_NOT_STARTED, prepare, run_import
+from pipeline.job import load_job
+from pipeline.settings import DEFAULT_CONCURRENCY, DEFAULT_REPORT_ROOT, MODES, RunSettings, Step
+
+#: Tokens the embedded sandbox is given when the environment names none.
+SANDBOX_TOKENS = {
+    "ECONOMIC_APP_SECRET_TOKEN": "sandbox-app",
+    "ECONOMIC_AGREEMENT_GRANT_TOKEN": "sandbox-agreement",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="econ-import",
+        description="Bulk import of customer lists into the e-conomic REST API.",
+    )
+    parser.add_argument("--version", action="version", version=f"econ-import {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in (
+        ("import", "validate and send rows to the API"),
+        ("validate", "check rows locally; sends nothing (= import --dry-run)"),
+    ):
+        _add_import_arguments(commands.add_parser(name, help=help_text, description=help_text))
+    template = commands.add_parser("template", help="write an empty sheet with every column")
+    template.add_argument("entity", choices=list(ENTITIES))
+    template.add_argument("-o", "--output", type=Path, required=True, help=".csv or .xlsx")
+    export = commands.add_parser("export", help="write a collection in the columns import takes")
+    export.add_argument("entity", choices=list(ENTITIES))
+    export.add_argument("-o", "--output", type=Path, required=True, help=".csv or .xlsx")
+    _add_connection_arguments(export)
+    from pipeline.sandbox import add_sandbox_arguments
+
+    sandbox = commands.add_parser("sandbox", help="run the local sandbox of the API")
+    add_sandbox_arguments(sandbox)
+    return parser
+
+
+def _add_import_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="?", type=Path, help="CSV or XLSX file (or use --job)")
+    p.add_argument("--entity", default="customers", choices=list(ENTITIES))
+    p.add_argument("--mapping", type=Path, help="mapping file (default: headers are API paths)")
+    p.add_argument("--sheet", help="XLSX sheet (default: the first)")
+    p.add_argument("--job", type=Path, help="job file: several inputs in dependency order")
+    p.add_argument("--report", type=Path, help="report folder (default: reports/<timestamp>/)")
+    p.add_argument(
+        "--mode",
+        choices=list(MODES),
+        default="create",
+        help="; ".join(f"{k}: {v}" for k, v in MODES.items()),
+    )
+    p.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY)
+    p.add_argument("--dry-run", action="store_true", help="validate only; send nothing")
+    p.add_argument(
+        "--journal",
+        type=Path,
+        help="journal file (default: journal.sqlite beside the report folder)",
+    )
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="on resume, send rows that were rejected or failed again",
+    )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="abandon an unfinished run of these inputs and start afresh",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_connection_arguments(p)
+
+
+def _add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-url", help="API base URL (default: $ECONOMIC_BASE_URL or the live API)")
+    p.add_argument(
+        "--sandbox", action="store_true", help="start the embedded sandbox in-process and use it"
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sandbox":
+            from pipeline.sandbox import config_from_args, serve_forever
+
+            serve_forever(config_from_args(args))
+            return 0
+        if args.command == "template":
+            return _template(args)
+        if args.command == "export":
+            return asyncio.run(_export(args))
+        return asyncio.run(_import(args))
+    except EconImportError as exc:
+        print(f"econ-import: {exc}", file=sys.stderr)
+        return EXIT_NOT_STARTED
+    except KeyboardInterrupt:
+        print("econ-import: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _template(args: argparse.Namespace) -> int:
+    from pipeline.template import write_template
+
+    headers = write_template(entity(args.entity), args.output)
+    print(f"wrote {args.output} with {len(headers)} columns")
+    return 0
+
+
+async def _import(args: argparse.Namespace) -> int:
+    dry_run = args.dry_run or args.command == "validate"
+    steps = _steps(args)
+    prepared = prepare(steps)  # every input and mapping checked before any request
+    report_dir = args.report or DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    settings = RunSettings(
+        steps=tuple(steps),
+        report_dir=report_dir,
+        journal=_journal_path(args, report_dir),
+        mode=args.mode,
+        concurrency=args.concurrency,
+        dry_run=dry_run,
+        retry_failed=args.retry_failed,
+        restart=args.restart,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    # A dry run uses the API only to resolve names, and only when told where it is.
+    wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
+    async with _connection(args, enabled=bool(wants_api)) as api:
+        if api is not None and not dry_run:
+            await print_plan(prepared, api)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if task is not None:
+                loop.add_signal_handler(signum, task.cancel)
+        try:
+            outcome = await run_import(settings, prepared, api=api)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+    print_outcome(outcome)
+    return outcome.exit_code
+
+
+def _steps(args: argparse.Namespace) -> list[Step]:
+    if args.job is not None:
+        if args.input is not None:
+            raise _usage("give either an input file or --job, not both")
+        return list(load_job(args.job))
+    if args.input is None:
+        raise _usage("give an input file (or --job FILE)")
+    return [Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
+
+
+def _journal_path(args: argparse.Namespace, report_dir: Path) -> Path | None:
+    if args.journal is not None:
+        return Path(args.journal)
+    if args.sandbox:
+        return None  # the embedded sandbox starts empty: there is nothing to resume
+    return report_dir.parent / "journal.sqlite"
+
+
+@asynccontextmanager
+async def _connection(
+    args: argparse.Namespace, *, enabled: bool
+) -> AsyncIterator[ApiSettings | None]:
+    """API settings from flags and environment; with --sandbox, a sandbox to point at."""
+    if not enabled:
+        yield None
+        return
+    concurrency = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
+    if args.sandbox:
+        from pipeline.sandbox import SandboxConfig, run_sandbox
+
+        env = {**SANDBOX_TOKENS, **{k: os.environ[k] for k in SANDBOX_TOKENS if _has(k)}}
+        async with run_sandbox(SandboxConfig()) as sandbox:
+            api = settings_from_env(base_url=sandbox.url, env=env)
+            yield replace(api, concurrency=concurrency)
+        return
+    api = settings_from_env(base_url=args.base_url, env=os.environ)
+    yield replace(api, concurrency=concurrency)
+
+
+def _has(name: str) -> bool:
+    return bool(os.environ.get(name))
+
+
+def _has_tokens() -> bool:
+    return all(_has(name) for name in SANDBOX_TOKENS)
+
+
+async def _export(args: argparse.Namespace) -> int:
+    from pipeline.export import export_entity
+
+    async with _connection(args, enabled=True) as api:
+        assert api is not None
+        count = await export_entity(entity(args.entity), args.output, api=api)
+    print(f"wrote {count} {args.entity} to {args.output}")
+    return 0
+
+
+def _usage(message: str) -> EconImportError:
+    from pipeline.errors import ConfigError
+
+    return ConfigError(message)

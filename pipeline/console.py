@@ -1,0 +1,99 @@
+"""What a person sees: the plan before sending and the summary table after."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from pipeline.client import ApiClient, ApiSettings
+from pipeline.importer import PreparedStep, RunOutcome
+
+#: e-conomic's fair-use policy: 50,000 API calls per 24 hours per agreement (API-FACTS.md).
+FAIR_USE_CALLS_PER_DAY = 50_000
+#: Children are matched per parent customer: about one GET per this many child rows.
+CHILDREN_PER_LOOKUP = 2
+#: Customers and groups are looked up with ``$in`` filters of up to 200 numbers.
+ROWS_PER_IN_FILTER = 200
+
+
+def estimate_calls(prepared: Sequence[PreparedStep], rows: Sequence[int]) -> int:
+    """Calls a run makes at most: one write per row plus the look-ups that precede them."""
+    calls = 0
+    for step, count in zip(prepared, rows, strict=True):
+        per_lookup = CHILDREN_PER_LOOKUP if step.entity.parent else ROWS_PER_IN_FILTER
+        calls += count + math.ceil(count / per_lookup) + len(step.mapping.lookups())
+    return calls
+
+
+def count_rows(step: PreparedStep) -> int:
+    """Data rows of an input (a read of the whole file, cheap beside sending it)."""
+    return sum(len(chunk) for chunk in step.table.chunks(50_000))
+
+
+async def print_plan(
+    prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO = sys.stdout
+) -> None:
+    """Print how many calls the run makes and how long that takes at the agreement's budget."""
+    rows = [count_rows(step) for step in prepared]
+    calls = estimate_calls(prepared, rows)
+    async with ApiClient(api) as client:
+        await client.send("GET", "/customer-groups", params={"pagesize": "1"})
+        budget = client.pacer.budget
+    print(f"Plan: {sum(rows)} rows in {len(prepared)} input(s), about {calls} API calls.", file=out)
+    if budget is not None and budget.limit > 0:
+        per_second = budget.limit / budget.window_s
+        print(
+            f"Budget: {budget.limit} tokens per {budget.window_s:g} s "
+            f"({per_second:.1f} calls/s): about {_duration(calls / per_second)}.",
+            file=out,
+        )
+    else:
+        print("Budget: the API did not report its rate limit; pacing adapts as it goes.", file=out)
+    if calls > FAIR_USE_CALLS_PER_DAY:
+        days = math.ceil(calls / FAIR_USE_CALLS_PER_DAY)
+        print(
+            f"Warning: {calls} calls is past e-conomic's fair-use limit of "
+            f"{FAIR_USE_CALLS_PER_DAY} calls per 24 hours per agreement; spread the run "
+            f"over {days} days (stop it with Ctrl-C; the same command resumes).",
+            file=out,
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} seconds"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def print_outcome(outcome: RunOutcome, *, out: TextIO = sys.stdout) -> None:
+    """The closing summary table, the report's paths and how the run ended."""
+    for note in outcome.notes:
+        print(note, file=out)
+    counts = outcome.summary.as_dict()
+    width = max(len(name) for name in counts)
+    print("\nSummary", file=out)
+    for name, value in counts.items():
+        if name == "valid" and not value:
+            continue
+        print(f"  {name:<{width}}  {value}", file=out)
+    report = outcome.report
+    print("\nReport", file=out)
+    print(f"  folder   {report.directory}", file=out)
+    print(f"  results  {report.results}", file=out)
+    for path in [*report.errors_csv, *report.errors_xlsx]:
+        print(f"  errors   {path}", file=out)
+    print(f"  summary  {report.summary}", file=out)
+    if outcome.journal is not None:
+        print(f"  journal  {outcome.journal}", file=out)
+    if outcome.stopped_by:
+        print(f"\nStopped: {outcome.stopped_by}", file=sys.stderr)
+    elif outcome.interrupted:
+        print(
+            "\nInterrupted: the report covers the rows finished so far. Run the same "
+            "command again to resume (exit code 3).",
+            file=sys.stderr,
+        )

@@ -1,0 +1,125 @@
+"""What to do with one valid row: send it (POST or PUT), or settle it without a request.
+
+Pure functions over a row's property texts, the existing record (if any) and the mode;
+no IO here, so every decision of the modes table is testable without a server.
+
+==========  ======================  ======================  ==================
+mode        record exists, same     record exists, differs  record absent
+==========  ======================  ======================  ==================
+create      skipped                 skipped                 POST -> created
+upsert      unchanged               PUT -> updated          POST -> created
+update      unchanged               PUT -> updated          rejected (absent)
+==========  ======================  ======================  ==================
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.constraints import CODE_NOT_FOUND, Entity
+from pipeline.endpoints import collection_url, record_id, record_url
+from pipeline.errors import RowError
+from pipeline.outcome import Status
+from pipeline.payload import flatten
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Either a write to send (``method``/``path``/``body``) or a final status."""
+
+    method: str = ""
+    path: str = ""
+    body: dict[str, Any] | None = None
+    status: Status | None = None
+    id: str = ""
+    errors: tuple[RowError, ...] = ()
+
+    @property
+    def sends(self) -> bool:
+        return bool(self.method)
+
+
+def decide(
+    entity: Entity,
+    payload: dict[str, Any],
+    *,
+    mode: str,
+    existing: dict[str, Any] | None,
+    parent: str,
+    row: int,
+) -> Decision:
+    """The write (or the settled status) for a valid row in ``mode``."""
+    if existing is None:
+        if mode == "update":
+            return Decision(status=Status.REJECTED, errors=(_absent(entity, payload, row),))
+        return Decision(
+            method="POST", path=collection_url(entity, parent_id=parent or None), body=payload
+        )
+    found_id = record_id(entity, existing)
+    if mode == "create":
+        return Decision(
+            status=Status.SKIPPED, id=found_id, errors=(_exists(entity, found_id, row),)
+        )
+    if is_unchanged(entity, payload, existing):
+        return Decision(status=Status.UNCHANGED, id=found_id)
+    return Decision(
+        method="PUT",
+        path=record_url(entity, found_id, parent_id=parent or None),
+        body=merge_for_put(existing, payload),
+    )
+
+
+def is_unchanged(entity: Entity, payload: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:
+    """True when every property the row gives already has that value in the API's record.
+
+    Properties the row leaves empty are not compared: an empty cell never clears a value.
+    """
+    wanted = flatten(payload, entity)
+    have = flatten(existing, entity)
+    return all(have.get(path, "") == text for path, text in wanted.items())
+
+
+def merge_for_put(existing: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as the API has it, with the row's properties laid over it.
+
+    A PUT replaces the whole record and needs its required properties (spec/001, PUT
+    /customers), so the row's values are merged into what exists rather than sent alone.
+    """
+    merged = copy.deepcopy(dict(existing))
+    _overlay(merged, payload)
+    return merged
+
+
+def _overlay(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for name, value in source.items():
+        if isinstance(value, Mapping) and isinstance(target.get(name), dict):
+            # A reference given by number replaces the old reference object whole, so
+            # that a stale ``self`` link cannot contradict the new number.
+            target[name] = dict(value)
+        else:
+            target[name] = value
+
+
+def _absent(entity: Entity, payload: Mapping[str, Any], row: int) -> RowError:
+    key = payload.get(entity.key, "")
+    what = f"{entity.label} {key}".strip()
+    return RowError(
+        row=row,
+        property=entity.key,
+        code=CODE_NOT_FOUND,
+        value=key or None,
+        message=f"{what} does not exist; --mode update only changes existing records",
+    )
+
+
+def _exists(entity: Entity, found_id: str, row: int) -> RowError:
+    return RowError(
+        row=row,
+        property=entity.key,
+        code="EXISTS",
+        value=found_id,
+        message=f"{entity.label} {found_id} already exists; use --mode upsert to update it",
+    )

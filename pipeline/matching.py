@@ -1,0 +1,105 @@
+"""Find the records that already exist for a batch of rows (modes; exactly-once look-ups).
+
+How a row is matched to an existing record, per entity (issue #4, "Modes"):
+
+- customer groups: by ``customerGroupNumber``;
+- customers: by ``customerNumber`` (read in batches with ``filter=customerNumber$in:[...]``,
+  at most 200 values a call, API-FACTS.md "Collections");
+- contacts: within their customer, by e-mail (case-insensitive), else by name;
+- delivery locations: within their customer, by address and postal code.
+
+Each look-up reads a collection once per batch (or once per parent customer), so matching
+costs a few GETs per thousand rows rather than one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pipeline.client import ApiClient
+from pipeline.constraints import Entity
+from pipeline.endpoints import collection_url
+from pipeline.errors import ConfigError
+from pipeline.payload import flatten
+
+IN_FILTER_MAX = 200  # API-FACTS.md: "$in:[1,2,3] takes at most 200 values"
+
+
+def _fold(text: object) -> str:
+    return " ".join(str(text).split()).casefold() if text is not None else ""
+
+
+def match_key(entity: Entity, record: Mapping[str, Any]) -> str:
+    """The key a row or an API record is matched by, '' when it has none.
+
+    ``record`` is flat (property path -> value), as a row's texts or ``flatten`` of JSON.
+    """
+    if entity.name in ("customers", "customer-groups"):
+        value = record.get(entity.key)
+        return str(value).strip() if value not in (None, "") else ""
+    if entity.name == "contacts":
+        email = _fold(record.get("email"))
+        return f"email:{email}" if email else f"name:{_fold(record.get('name'))}"
+    address = _fold(record.get("address"))
+    postal = _fold(record.get("postalCode"))
+    return f"{address}|{postal}" if address or postal else ""
+
+
+class ExistingRecords:
+    """Existing API records of one entity, fetched for the rows at hand."""
+
+    def __init__(self, client: ApiClient, entity: Entity) -> None:
+        self._client = client
+        self._entity = entity
+        self._records: dict[tuple[str, str], dict[str, Any]] = {}
+        self._fetched_parents: set[str] = set()
+
+    async def fetch(self, keys: Iterable[str], *, parents: Iterable[str] = ()) -> None:
+        """Read what exists for these match keys (top-level) or these parents (children)."""
+        if self._entity.parent is None:
+            await self._fetch_numbers(sorted({k for k in keys if k.isdigit()}))
+        else:
+            for parent in sorted(set(parents) - self._fetched_parents):
+                await self._fetch_children(parent)
+
+    def find(self, key: str, *, parent: str = "") -> dict[str, Any] | None:
+        """The existing record with this match key (under ``parent`` for children)."""
+        return self._records.get((parent, key)) if key else None
+
+    def remember(self, key: str, record: dict[str, Any], *, parent: str = "") -> None:
+        """Add a record this run created, so a later duplicate row matches it."""
+        if key:
+            self._records[(parent, key)] = record
+
+    async def _fetch_numbers(self, numbers: list[str]) -> None:
+        path = self._entity.collection_path
+        for start in range(0, len(numbers), IN_FILTER_MAX):
+            batch = [
+                n for n in numbers[start : start + IN_FILTER_MAX] if ("", n) not in self._records
+            ]
+            if not batch:
+                continue
+            params = {"filter": f"{self._entity.key}$in:[{','.join(batch)}]"}
+            async for item in self._client.iter_collection(path, params=params):
+                key = match_key(
+                    self._entity, flatten(item, self._entity) | _key_of(item, self._entity)
+                )
+                self._records[("", key)] = item
+
+    async def _fetch_children(self, parent: str) -> None:
+        self._fetched_parents.add(parent)
+        path = collection_url(self._entity, parent_id=parent)
+        try:
+            async for item in self._client.iter_collection(path):
+                key = match_key(self._entity, flatten(item, self._entity))
+                self._records.setdefault((parent, key), item)
+        except ConfigError:
+            # The parent customer does not exist (404): nothing matches, and the write
+            # itself gets the API's 404, which reports the row as rejected.
+            return
+
+
+def _key_of(item: Mapping[str, Any], entity: Entity) -> dict[str, str]:
+    value = item.get(entity.key)
+    return {entity.key: str(value)} if value is not None else {}
