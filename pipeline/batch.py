@@ -280,6 +280,9 @@ def _record_parent(ctx: StepContext, work: RowWork) -> None:
     if work.result is None:
         return
     number = work.result.id or work.record.get(ctx.entity.key, "")
+    # A customer skipped because it already exists (create mode) is there for its
+    # children all the same: the skip carries the existing record's number.
+    exists = work.result.status is Status.SKIPPED and bool(work.result.id)
     ctx.parents.record(
         key=work.key,
         number=number,
@@ -287,7 +290,7 @@ def _record_parent(ctx: StepContext, work: RowWork) -> None:
             row=work.row,
             source=ctx.source,
             number=number,
-            succeeded=work.result.status.succeeded,
+            succeeded=work.result.status.succeeded or exists,
             status=work.result.status.value,
         ),
     )

@@ -33,9 +33,10 @@ def count_rows(step: PreparedStep) -> int:
 
 
 async def print_plan(
-    prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO = sys.stdout
+    prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
 ) -> None:
     """Print how many calls the run makes and how long that takes at the agreement's budget."""
+    out = out or sys.stdout
     rows = [count_rows(step) for step in prepared]
     calls = estimate_calls(prepared, rows)
     async with ApiClient(api) as client:
@@ -69,8 +70,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours"
 
 
-def print_outcome(outcome: RunOutcome, *, out: TextIO = sys.stdout) -> None:
+def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     """The closing summary table, the report's paths and how the run ended."""
+    out = out or sys.stdout
     for note in outcome.notes:
         print(note, file=out)
     counts = outcome.summary.as_dict()

@@ -46,7 +46,7 @@ class _SandboxThread(threading.Thread):
         self.ready = threading.Event()
         self.handle: SandboxHandle | None = None
         self.error: BaseException | None = None
-        self._stop: asyncio.Event | None = None
+        self._halt: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def run(self) -> None:
@@ -58,15 +58,15 @@ class _SandboxThread(threading.Thread):
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+        self._halt = asyncio.Event()
         async with run_sandbox(self.config) as running:
             self.handle = SandboxHandle(url=running.url, _running=running, _loop=self._loop)
             self.ready.set()
-            await self._stop.wait()
+            await self._halt.wait()
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._loop is not None and self._halt is not None:
+            self._loop.call_soon_threadsafe(self._halt.set)
         self.join(timeout=10)
 
 
