@@ -213,9 +213,11 @@ async def _contacts_of(url: str, number: str) -> list[dict[str, object]]:
     from tests.conftest import APP_TOKEN, GRANT_TOKEN
 
     headers = {"X-AppSecretToken": APP_TOKEN, "X-AgreementGrantToken": GRANT_TOKEN}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.get(f"{url}/customers/{number}/contacts") as response:
-            body = await response.json()
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(f"{url}/customers/{number}/contacts") as response,
+    ):
+        body = await response.json()
     return list(body["collection"])
 
 
