@@ -73,7 +73,10 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         if self.stopped_by:
-            return EXIT_NOT_STARTED if self.summary.requests == 0 else EXIT_INTERRUPTED
+            # A refused token on the first write means nothing could start; once
+            # something was written, the run is incomplete and the next one resumes.
+            wrote = self.summary.created + self.summary.updated
+            return EXIT_INTERRUPTED if wrote else EXIT_NOT_STARTED
         if self.interrupted:
             return EXIT_INTERRUPTED
         return EXIT_OK if self.summary.all_succeeded else EXIT_ROWS_FAILED
