@@ -121,7 +121,7 @@ def test_create_skips_upsert_updates_and_update_rejects_the_absent(
     assert "already exists" in rows[0]["errors"]
 
     writes = sandbox.stats()["writes"]
-    up, rows = run(
+    _, rows = run(
         cli,
         sandbox,
         tmp_path,
