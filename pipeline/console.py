@@ -9,6 +9,7 @@ from typing import TextIO
 
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.importer import PreparedStep, RunOutcome
+from pipeline.ratelimit import RateState
 
 #: e-conomic's fair-use policy: 50,000 API calls per 24 hours per agreement (API-FACTS.md).
 FAIR_USE_CALLS_PER_DAY = 50_000
@@ -36,30 +37,36 @@ async def print_plan(
     prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
 ) -> None:
     """Print how many calls the run makes and how long that takes at the agreement's budget."""
-    out = out or sys.stdout
     rows = [count_rows(step) for step in prepared]
-    calls = estimate_calls(prepared, rows)
     async with ApiClient(api) as client:
+        # One cheap read: the answer's X-RateLimiting header tells the agreement's budget.
         await client.send("GET", "/customer-groups", params={"pagesize": "1"})
         budget = client.pacer.budget
-    print(f"Plan: {sum(rows)} rows in {len(prepared)} input(s), about {calls} API calls.", file=out)
+    lines = plan_lines(
+        rows=sum(rows), inputs=len(prepared), calls=estimate_calls(prepared, rows), budget=budget
+    )
+    print("\n".join(lines), file=out or sys.stdout)
+
+
+def plan_lines(*, rows: int, inputs: int, calls: int, budget: RateState | None) -> list[str]:
+    """The plan: rows, calls, time at the budget, and a warning past the fair-use limit."""
+    lines = [f"Plan: {rows} rows in {inputs} input(s), about {calls} API calls."]
     if budget is not None and budget.limit > 0:
         per_second = budget.limit / budget.window_s
-        print(
+        lines.append(
             f"Budget: {budget.limit} tokens per {budget.window_s:g} s "
-            f"({per_second:.1f} calls/s): about {_duration(calls / per_second)}.",
-            file=out,
+            f"({per_second:.1f} calls/s): about {_duration(calls / per_second)}."
         )
     else:
-        print("Budget: the API did not report its rate limit; pacing adapts as it goes.", file=out)
+        lines.append("Budget: the API did not report its rate limit; pacing adapts as it goes.")
     if calls > FAIR_USE_CALLS_PER_DAY:
         days = math.ceil(calls / FAIR_USE_CALLS_PER_DAY)
-        print(
+        lines.append(
             f"Warning: {calls} calls is past e-conomic's fair-use limit of "
             f"{FAIR_USE_CALLS_PER_DAY} calls per 24 hours per agreement; spread the run "
-            f"over {days} days (stop it with Ctrl-C; the same command resumes).",
-            file=out,
+            f"over {days} days (stop it with Ctrl-C; the same command resumes)."
         )
+    return lines
 
 
 def _duration(seconds: float) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from pipeline.console import plan_lines
+from pipeline.ratelimit import RateState
 from tests.conftest import REPO, CliResult, SandboxHandle
 
 JOB = REPO / "mappings" / "legacy-erp.toml"
@@ -227,3 +229,16 @@ def test_the_plan_states_calls_and_budget_before_sending(
     result = cli("import", "--job", JOB, "--base-url", sandbox.url, "--report", tmp_path / "p")
     assert "Plan: 656 rows in 4 input(s), about" in result.out
     assert "Budget: 100000 tokens per 60 s" in result.out
+
+
+@pytest.mark.parametrize(
+    ("calls", "warned"),
+    [pytest.param(50_000, False, id="at-the-limit"), pytest.param(120_000, True, id="past-it")],
+)
+def test_the_plan_warns_past_the_fair_use_limit(calls: int, warned: bool) -> None:
+    budget = RateState(limit=2000, window_s=60.0, used=0)
+    lines = plan_lines(rows=calls, inputs=1, calls=calls, budget=budget)
+    assert lines[1].startswith("Budget: 2000 tokens per 60 s (33.3 calls/s): about ")
+    assert any("fair-use limit of 50000 calls per 24 hours" in line for line in lines) is warned
+    if warned:
+        assert "over 3 days" in lines[-1]
