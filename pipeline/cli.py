@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import EconImportError
 from pipeline.importer import EXIT_INTERRUPTED, EXIT_NOT_STARTED, prepare, run_import
 from pipeline.job import load_job
+from pipeline.redact import Redactor, install_log_filter
 from pipeline.settings import DEFAULT_CONCURRENCY, DEFAULT_REPORT_ROOT, MODES, RunSettings, Step
 
 #: Tokens the embedded sandbox is given when the environment names none.
@@ -113,6 +115,7 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    _configure_logging()
     try:
         if args.command == "sandbox":
             from pipeline.sandbox import config_from_args, serve_forever
@@ -130,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("econ-import: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _configure_logging() -> None:
+    """Warnings from the libraries underneath go to stderr, with the tokens masked."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING, format="econ-import: %(name)s: %(message)s")
+    install_log_filter(Redactor(os.environ.get(name, "") for name in SANDBOX_TOKENS))
 
 
 def _template(args: argparse.Namespace) -> int:
