@@ -110,6 +110,30 @@ class Entity:
         return [f.path for f in self.fields if f.required and f.on_create]
 
 
+def _names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# "Filterable properties" of each collection (spec/000 GET /customer-groups; spec/001 GET
+# /customers, /contacts, /delivery-locations). The "Sortable properties" lists are the
+# same, less ``barred`` for customers and delivery locations.
+CUSTOMER_FILTERABLE = _names(
+    "address balance barred city corporateIdentificationNumber country creditLimit currency"
+    " customerNumber ean email lastUpdated name publicEntryNumber telephoneAndFaxNumber"
+    " vatNumber website zip"
+)
+GROUP_FILTERABLE = _names(
+    "account.accountNumber account.accountType account.balance account.blockDirectEntries"
+    " account.debitCredit account.name customerGroupNumber name"
+)
+CONTACT_FILTERABLE = _names(
+    "customer.customerNumber customerContactNumber eInvoiceId email name phone sortKey"
+)
+LOCATION_FILTERABLE = _names(
+    "address barred city country deliveryLocationNumber postalCode sortKey"
+)
+
+
 def _s(path: str, max_length: int | None = None, **kw: object) -> Field:
     return Field(path, "string", max_length=max_length, **kw)  # type: ignore[arg-type]
 
@@ -195,50 +219,8 @@ CUSTOMERS = Entity(
         ),
     ),
     references=(CUSTOMER_GROUP_REF, PAYMENT_TERMS_REF, VAT_ZONE_REF, LAYOUT_REF, SALES_PERSON_REF),
-    # spec/001, GET /customers, "Filterable properties" / "Sortable properties".
-    filterable=frozenset(
-        [
-            "address",
-            "balance",
-            "barred",
-            "city",
-            "corporateIdentificationNumber",
-            "country",
-            "creditLimit",
-            "currency",
-            "customerNumber",
-            "ean",
-            "email",
-            "lastUpdated",
-            "name",
-            "publicEntryNumber",
-            "telephoneAndFaxNumber",
-            "vatNumber",
-            "website",
-            "zip",
-        ]
-    ),
-    sortable=frozenset(
-        [
-            "address",
-            "balance",
-            "city",
-            "corporateIdentificationNumber",
-            "country",
-            "creditLimit",
-            "currency",
-            "customerNumber",
-            "ean",
-            "email",
-            "lastUpdated",
-            "name",
-            "publicEntryNumber",
-            "telephoneAndFaxNumber",
-            "vatNumber",
-            "website",
-            "zip",
-        ]
-    ),
+    filterable=CUSTOMER_FILTERABLE,
+    sortable=CUSTOMER_FILTERABLE - {"barred"},
 )
 
 _GROUPS_SRC = f"{SPEC_GROUPS} POST /customer-groups; {SCHEMAS}/customer-groups.post.schema.json"
@@ -259,30 +241,8 @@ CUSTOMER_GROUPS = Entity(
         _i("layout.layoutNumber", source=_GROUPS_SRC),
     ),
     references=(LAYOUT_REF,),
-    filterable=frozenset(
-        [
-            "account.accountNumber",
-            "account.accountType",
-            "account.balance",
-            "account.blockDirectEntries",
-            "account.debitCredit",
-            "account.name",
-            "customerGroupNumber",
-            "name",
-        ]
-    ),
-    sortable=frozenset(
-        [
-            "account.accountNumber",
-            "account.accountType",
-            "account.balance",
-            "account.blockDirectEntries",
-            "account.debitCredit",
-            "account.name",
-            "customerGroupNumber",
-            "name",
-        ]
-    ),
+    filterable=GROUP_FILTERABLE,
+    sortable=GROUP_FILTERABLE,
 )
 
 _CONTACTS_SRC = (
@@ -325,28 +285,8 @@ CONTACTS = Entity(
             source=_CONTACTS_SRC,
         ),
     ),
-    filterable=frozenset(
-        [
-            "customer.customerNumber",
-            "customerContactNumber",
-            "eInvoiceId",
-            "email",
-            "name",
-            "phone",
-            "sortKey",
-        ]
-    ),
-    sortable=frozenset(
-        [
-            "customer.customerNumber",
-            "customerContactNumber",
-            "eInvoiceId",
-            "email",
-            "name",
-            "phone",
-            "sortKey",
-        ]
-    ),
+    filterable=CONTACT_FILTERABLE,
+    sortable=CONTACT_FILTERABLE,
 )
 
 _LOCATIONS_SRC = (
@@ -379,12 +319,8 @@ DELIVERY_LOCATIONS = Entity(
         _i("sortKey", minimum=1, source=_LOCATIONS_SRC),
         Field("barred", "boolean", source=_LOCATIONS_SRC),
     ),
-    filterable=frozenset(
-        ["address", "barred", "city", "country", "deliveryLocationNumber", "postalCode", "sortKey"]
-    ),
-    sortable=frozenset(
-        ["address", "city", "country", "deliveryLocationNumber", "postalCode", "sortKey"]
-    ),
+    filterable=LOCATION_FILTERABLE,
+    sortable=LOCATION_FILTERABLE - {"barred"},
 )
 
 #: Every importable entity, in dependency order: a later one may point at an earlier one.
@@ -421,118 +357,3 @@ def entity(name: str) -> Entity:
     except KeyError:
         valid = ", ".join(ENTITIES)
         raise KeyError(f"unknown entity {name!r}; valid entities: {valid}") from None
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken constraint: the error code and a message in the live server's wording."""
-
-    code: str
-    message: str
-
-
-_JSON_TYPE_NAMES = {
-    str: "String",
-    bool: "Boolean",
-    int: "Integer",
-    float: "Number",
-    list: "Array",
-    dict: "Object",
-    type(None): "Null",
-}
-
-
-def _json_type_name(value: object) -> str:
-    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-def _type_matches(ftype: FieldType, value: object) -> bool:
-    if ftype == "string":
-        return isinstance(value, str)
-    if ftype == "boolean":
-        return isinstance(value, bool)
-    if ftype == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, float) and value.is_integer()
-        )
-    if ftype == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, list)
-
-
-def check_value(f: Field, value: object) -> list[Violation]:
-    """Every documented constraint of ``f`` that the JSON ``value`` breaks.
-
-    The wording follows the live server's Json.NET schema messages as captured in
-    API-FACTS.md ("Expected String but got Null", "Integer 0 is less than minimum value
-    of 1"). Both the sandbox (on request bodies) and the local validator (on converted
-    cells) call this, so a row fails locally exactly when the sandbox would answer 400.
-    """
-    if value is None:
-        return [Violation(CODE_NULL, f"Invalid type. Expected {f.type.capitalize()} but got Null.")]
-    if not _type_matches(f.type, value):
-        got = _json_type_name(value)
-        return [
-            Violation(CODE_TYPE, f"Invalid type. Expected {f.type.capitalize()} but got {got}.")
-        ]
-    out: list[Violation] = []
-    if isinstance(value, str):
-        if f.max_length is not None and len(value) > f.max_length:
-            out.append(
-                Violation(
-                    CODE_MAX_LENGTH,
-                    f"String '{_clip(value)}' exceeds maximum length of {f.max_length}.",
-                )
-            )
-        if f.min_length is not None and len(value) < f.min_length:
-            out.append(
-                Violation(
-                    CODE_MIN_LENGTH,
-                    f"String '{_clip(value)}' is less than minimum length of {f.min_length}.",
-                )
-            )
-    elif isinstance(value, list):
-        out.extend(_check_array(f, value))
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        kind = "Integer" if f.type == "integer" else "Float"
-        shown = int(value) if f.type == "integer" else value
-        if f.minimum is not None and value < f.minimum:
-            out.append(
-                Violation(
-                    CODE_MINIMUM, f"{kind} {shown} is less than minimum value of {f.minimum}."
-                )
-            )
-        if f.maximum is not None and value > f.maximum:
-            out.append(
-                Violation(CODE_MAXIMUM, f"{kind} {shown} exceeds maximum value of {f.maximum}.")
-            )
-    return out
-
-
-def _check_array(f: Field, items: list[object]) -> list[Violation]:
-    out: list[Violation] = []
-    if f.enum is not None:
-        for item in items:
-            if item not in f.enum:
-                allowed = ", ".join(f.enum)
-                out.append(
-                    Violation(
-                        CODE_ENUM, f"Value '{item}' is not defined in enum (allowed: {allowed})."
-                    )
-                )
-    if f.unique_items:
-        seen: list[object] = []
-        for index, item in enumerate(items):
-            if item in seen:
-                out.append(Violation(CODE_UNIQUE_ITEMS, f"Non-unique array item at index {index}."))
-            seen.append(item)
-    return out
-
-
-def required_message(path: str) -> Violation:
-    """The violation for a required property that is missing."""
-    return Violation(CODE_REQUIRED, f"Required property '{path}' is missing.")
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

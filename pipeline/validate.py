@@ -33,14 +33,12 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from pipeline import convert
+from pipeline.checks import Violation, check_value, required_message
 from pipeline.constraints import (
     CODE_DUPLICATE,
     CODE_TYPE,
     Entity,
     Field,
-    Violation,
-    check_value,
-    required_message,
 )
 from pipeline.errors import RowError
 from pipeline.validate_warnings import find_warnings

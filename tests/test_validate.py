@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.checks import check_value
 from pipeline.constraints import (
     CODE_DUPLICATE,
     CODE_ENUM,
@@ -17,7 +18,6 @@ from pipeline.constraints import (
     CODE_REQUIRED,
     CODE_TYPE,
     CODE_UNIQUE_ITEMS,
-    check_value,
     entity,
 )
 from pipeline.convert import ConversionError, convert_cell

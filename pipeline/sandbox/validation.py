@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pipeline.checks import Violation, check_value, required_message
 from pipeline.constraints import (
     CODE_DUPLICATE,
     CODE_NOT_FOUND,
@@ -27,9 +28,6 @@ from pipeline.constraints import (
     Entity,
     Field,
     Reference,
-    Violation,
-    check_value,
-    required_message,
 )
 
 DEFAULT_BASE_URL = "https://restapi.e-conomic.com"
