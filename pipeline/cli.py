@@ -178,7 +178,8 @@ async def _import(args: argparse.Namespace) -> int:
             if task is not None:
                 loop.add_signal_handler(signum, task.cancel)
         try:
-            outcome = await run_import(settings, prepared, api=api)
+            known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
+            outcome = await run_import(settings, prepared, api=api, secrets=known)
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)

@@ -102,7 +102,7 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
         print(f"\nStopped: {outcome.stopped_by}", file=sys.stderr)
     elif outcome.interrupted:
         print(
-            "\nInterrupted: the report covers the rows finished so far. Run the same "
-            "command again to resume (exit code 3).",
+            "\nInterrupted: every row is in the report, those not finished as failed "
+            "(STOPPED). Run the same command again to resume (exit code 3).",
             file=sys.stderr,
         )

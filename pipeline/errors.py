@@ -29,8 +29,16 @@ class EconImportError(Exception):
     """Base of every error this package raises on purpose."""
 
 
+#: Every character ``str.splitlines`` breaks at, as the escape a person can read.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 class FatalError(EconImportError):
     """The run cannot go on; the message is one line a person can act on."""
+
+    def __str__(self) -> str:
+        # Messages quote cells and headers, which may hold line breaks of their own.
+        return super().__str__().translate(_LINE_BREAKS)
 
 
 class ConfigError(FatalError):

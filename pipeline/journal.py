@@ -9,7 +9,8 @@ history, kept so that children can find the API number of a parent imported earl
     done      the API answered 2xx; ``api_id`` is the number it gave
     failed    rejected (4xx) or given up after retries; errors kept as JSON
 
-Nothing secret is stored: the agreement is identified by a short hash of its token.
+Nothing secret is stored: the agreement is identified by a short hash of its token, and
+the tokens are masked in any error text kept.
 """
 
 from __future__ import annotations
@@ -19,64 +20,22 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-from pipeline.errors import JournalError, RowError
+from pipeline.errors import RowError
+from pipeline.journal_store import (
+    RowState,
+    SourceRef,
+    abandon_unfinished,
+    check_fingerprints,
+    connect,
+    error_dict,
+    row_state,
+)
+from pipeline.redact import Redactor
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id INTEGER PRIMARY KEY, run_uid TEXT NOT NULL, target TEXT NOT NULL,
-    identity TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS sources (
-    run_id INTEGER NOT NULL, source_id TEXT NOT NULL, path TEXT NOT NULL, sheet TEXT NOT NULL,
-    entity TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (run_id, source_id)
-);
-CREATE TABLE IF NOT EXISTS rows (
-    run_id INTEGER NOT NULL, source_id TEXT NOT NULL, row INTEGER NOT NULL,
-    state TEXT NOT NULL, status TEXT, idem_key TEXT, method TEXT, path TEXT,
-    sent_at REAL, http_status INTEGER, api_id TEXT, errors TEXT,
-    PRIMARY KEY (run_id, source_id, row)
-);
-CREATE TABLE IF NOT EXISTS parent_keys (
-    target TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL, api_id TEXT NOT NULL,
-    PRIMARY KEY (target, entity, source_key)
-);
-"""
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    """One input of a run: a file (and sheet) imported as one entity."""
-
-    path: str
-    sheet: str
-    entity: str
-    fingerprint: str
-
-    @property
-    def source_id(self) -> str:
-        return f"{self.entity}:{self.path}:{self.sheet}"
-
-
-@dataclass(frozen=True)
-class RowState:
-    """What the journal knows of one row."""
-
-    source_id: str
-    row: int
-    state: str
-    status: str | None
-    idem_key: str | None
-    method: str | None
-    path: str | None
-    sent_at: float | None
-    http_status: int | None
-    api_id: str | None
-    errors: list[RowError]
+__all__ = ["Journal", "RowState", "SourceRef", "abandon_unfinished", "target_id"]
 
 
 def target_id(base_url: str, agreement_grant_token: str) -> str:
@@ -97,8 +56,10 @@ class Journal:
         target: str,
         resumed: bool,
         path: Path | None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self._db = db
+        self._redactor = Redactor(secrets)
         self.run_id = run_id
         self.run_uid = run_uid
         self.target = target
@@ -106,13 +67,22 @@ class Journal:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | None, *, target: str, sources: Sequence[SourceRef]) -> Journal:
+    def open(
+        cls,
+        path: Path | None,
+        *,
+        target: str,
+        sources: Sequence[SourceRef],
+        secrets: Iterable[str] = (),
+    ) -> Journal:
         """Open (or create) the journal and resume the unfinished run of these sources.
 
         ``path`` None keeps the journal in memory (a throwaway sandbox run). A changed
         input under an unfinished run raises ``JournalError`` that says what changed.
+        ``secrets`` (the tokens) are masked in every error text stored, should an answer
+        ever echo one.
         """
-        db = _connect(path)
+        db = connect(path)
         identity = json.dumps(sorted(s.source_id for s in sources))
         found = db.execute(
             "SELECT run_id, run_uid FROM runs WHERE target=? AND identity=? AND finished_at IS NULL"
@@ -120,9 +90,15 @@ class Journal:
             (target, identity),
         ).fetchone()
         if found is not None:
-            _check_fingerprints(db, found[0], sources, path)
+            check_fingerprints(db, found[0], sources, path)
             return cls(
-                db, run_id=found[0], run_uid=found[1], target=target, resumed=True, path=path
+                db,
+                run_id=found[0],
+                run_uid=found[1],
+                target=target,
+                resumed=True,
+                path=path,
+                secrets=secrets,
             )
         run_uid = uuid.uuid4().hex
         with db:
@@ -135,11 +111,22 @@ class Journal:
                 "INSERT INTO sources VALUES (?,?,?,?,?,?)",
                 [(run_id, s.source_id, s.path, s.sheet, s.entity, s.fingerprint) for s in sources],
             )
-        return cls(db, run_id=run_id, run_uid=run_uid, target=target, resumed=False, path=path)
+        return cls(
+            db,
+            run_id=run_id,
+            run_uid=run_uid,
+            target=target,
+            resumed=False,
+            path=path,
+            secrets=secrets,
+        )
 
-    def idempotency_key(self, source_id: str, row: int, method: str) -> str:
-        """The row's key: the same for every retry and resume of this run, new for a new run."""
-        raw = f"{self.run_uid}:{source_id}:{row}:{method}".encode()
+    def idempotency_key(self, source_id: str, row: int, method: str, *, salt: str = "") -> str:
+        """The row's key: the same for every retry and resume of this run, new for a new run.
+
+        A ``salt`` gives a key never used before, for a row that must be sent afresh.
+        """
+        raw = f"{self.run_uid}:{source_id}:{row}:{method}{':' + salt if salt else ''}".encode()
         return "econ-import-" + hashlib.sha256(raw).hexdigest()[:40]
 
     def states(self, source_id: str) -> dict[int, RowState]:
@@ -149,19 +136,21 @@ class Journal:
             " api_id, errors FROM rows WHERE run_id=? AND source_id=?",
             (self.run_id, source_id),
         )
-        return {r[1]: _row_state(r) for r in cur}
+        return {r[1]: row_state(r) for r in cur}
 
     def mark_inflight(self, source_id: str, row: int, *, key: str, method: str, path: str) -> float:
         """Record, before sending, that the row's write may go out; returns when it first did.
 
         A row re-sent with the same key keeps its first ``sent_at``: the key's age, not the
-        attempt's, decides whether the API still remembers it (one hour, API-FACTS.md).
+        attempt's, decides whether the API still remembers it (one hour, API-FACTS.md). A
+        new key starts its own hour; an earlier failure's status and errors are cleared.
         """
         with self._db:
             self._db.execute(
                 "INSERT INTO rows (run_id, source_id, row, state, idem_key, method, path, sent_at)"
                 " VALUES (?,?,?,'inflight',?,?,?,?) ON CONFLICT (run_id, source_id, row) DO UPDATE"
                 " SET state='inflight', method=excluded.method, path=excluded.path,"
+                " status=NULL, http_status=NULL, api_id=NULL, errors=NULL,"
                 " sent_at=CASE WHEN rows.idem_key IS excluded.idem_key"
                 " THEN COALESCE(rows.sent_at, excluded.sent_at) ELSE excluded.sent_at END,"
                 " idem_key=excluded.idem_key",
@@ -209,7 +198,8 @@ class Journal:
         errors: Sequence[RowError],
     ) -> None:
         """Record a row the API rejected or that failed after retries."""
-        blob = json.dumps([_error_dict(e) for e in errors], default=str)
+        errors_out = [self._redactor.redact_mapping(error_dict(e)) for e in errors]
+        blob = json.dumps(errors_out, default=str)
         with self._db:
             self._db.execute(
                 "INSERT INTO rows (run_id, source_id, row, state, status, http_status, errors)"
@@ -244,90 +234,3 @@ class Journal:
             "SELECT state, COUNT(*) FROM rows WHERE run_id=? GROUP BY state", (self.run_id,)
         )
         return {state: int(n) for state, n in cur}
-
-
-def _connect(path: Path | None) -> sqlite3.Connection:
-    try:
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        # Default (deferred) transactions: each ``with db`` block commits as one.
-        db = sqlite3.connect(":memory:" if path is None else str(path))
-        db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process (not a power cut), at a fraction
-        # of FULL's cost per commit: two commits per written row must stay cheap.
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
-    except (sqlite3.Error, OSError) as exc:
-        raise JournalError(f"cannot use journal {path}: {exc}") from exc
-    return db
-
-
-def _check_fingerprints(
-    db: sqlite3.Connection, run_id: int, sources: Sequence[SourceRef], path: Path | None
-) -> None:
-    known = dict(
-        db.execute(
-            "SELECT source_id, fingerprint FROM sources WHERE run_id=?", (run_id,)
-        ).fetchall()
-    )
-    for source in sources:
-        if known.get(source.source_id) not in (None, source.fingerprint):
-            raise JournalError(
-                f"{source.path} has changed since the unfinished run in journal {path} started; "
-                "its rows may no longer line up with what was already sent. Restore the file "
-                "to finish that run, or pass --restart to abandon it and start a new run"
-            )
-
-
-def abandon_unfinished(path: Path, *, target: str, sources: Sequence[SourceRef]) -> int:
-    """Mark the unfinished runs of these sources finished (``--restart``); how many there were."""
-    db = _connect(path)
-    identity = json.dumps(sorted(s.source_id for s in sources))
-    with db:
-        cur = db.execute(
-            "UPDATE runs SET finished_at=? WHERE target=? AND identity=? AND finished_at IS NULL",
-            (time.time(), target, identity),
-        )
-    db.close()
-    return cur.rowcount
-
-
-def _row_state(r: Sequence[Any]) -> RowState:
-    errors = [RowError(**e) for e in json.loads(r[10])] if r[10] else []
-    return RowState(
-        source_id=r[0],
-        row=int(r[1]),
-        state=r[2],
-        status=r[3],
-        idem_key=r[4],
-        method=r[5],
-        path=r[6],
-        sent_at=r[7],
-        http_status=r[8],
-        api_id=_opt(r[9]),
-        errors=errors,
-    )
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _error_dict(e: RowError) -> dict[str, object]:
-    return {
-        "row": e.row,
-        "property": e.property,
-        "code": e.code,
-        "message": e.message,
-        "value": e.value,
-        "origin": e.origin,
-    }
-
-
-def iter_runs(path: Path) -> Iterator[tuple[int, str, float, float | None]]:
-    """(run_id, target, started_at, finished_at) of every run, for diagnostics."""
-    db = _connect(path)
-    try:
-        yield from db.execute("SELECT run_id, target, started_at, finished_at FROM runs")
-    finally:
-        db.close()

@@ -1,0 +1,122 @@
+"""Writes in doubt: look the record up first, and write again only if it is absent.
+
+A row's write is *in doubt* when its request went out and no answer came back (the
+writer's ``AMBIGUOUS`` outcome: a timeout, a connection closed after sending, or a key too
+old to trust), or when a run stopped while the row was in flight (the journal's
+``inflight`` state). Repeating it with the same ``Idempotency-Key`` is safe only while the
+API still remembers the key: one hour on the live API (API-FACTS.md "Idempotency"; our
+margin is ``ApiSettings.key_ttl_s``). So a row in doubt is looked up with a fresh GET
+(never a batch's earlier prefetch, which predates the write) and then:
+
+- found: the write happened. The row is done, with the found record's number:
+  ``created`` for a POST, ``updated`` for a PUT (``resolve`` turns the "already exists" /
+  "unchanged" that ``decide`` would say into what this row's own write did);
+- absent: the row is sent again, with the same key while the key is young (a late
+  arrival of the first request is then still a replay), else with a new key;
+- no match key to look it up by (a customer without ``customerNumber``) and the key too
+  old: the row fails with ``AMBIGUOUS`` rather than risk a second record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.client import ApiClient
+from pipeline.constraints import Entity
+from pipeline.decide import Decision, decide
+from pipeline.errors import RowError
+from pipeline.matching import ExistingRecords
+from pipeline.outcome import Status
+from pipeline.writer import AMBIGUOUS_CODE
+
+#: Look-up-and-resend rounds for one row before it is reported as failed (AMBIGUOUS).
+MAX_DOUBT_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class InDoubt:
+    """A write that may or may not have happened: what was sent, with which key, when."""
+
+    method: str
+    key: str
+    first_sent_at: float | None
+    errors: tuple[RowError, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The row's settled status, or the write to send again (``key`` '' asks for a new one)."""
+
+    decision: Decision
+    key: str = ""
+    first_sent_at: float | None = None
+
+
+def key_is_fresh(first_sent_at: float | None, *, ttl_s: float, now: float) -> bool:
+    """True while the API can still be trusted to remember a key first sent then."""
+    return first_sent_at is None or now - first_sent_at < ttl_s
+
+
+def resolve(
+    entity: Entity,
+    payload: dict[str, Any],
+    *,
+    doubt: InDoubt,
+    found: dict[str, Any] | None,
+    has_match_key: bool,
+    mode: str,
+    parent: str,
+    row: int,
+    fresh: bool,
+) -> Resolution:
+    """What to do with a row in doubt, given what a fresh look-up ``found`` (or None).
+
+    ``fresh`` says whether ``doubt.key`` is still young enough to send again.
+    """
+    if not has_match_key and not fresh:
+        return Resolution(Decision(status=Status.FAILED, errors=(_unverifiable(entity, row),)))
+    decision = decide(entity, payload, mode=mode, existing=found, parent=parent, row=row)
+    if not decision.sends:
+        return Resolution(_as_written(decision, method=doubt.method, found=found))
+    if decision.method == doubt.method and fresh:
+        return Resolution(decision, key=doubt.key, first_sent_at=doubt.first_sent_at)
+    return Resolution(decision)
+
+
+async def look_up(
+    client: ApiClient, entity: Entity, *, keys: Iterable[str], parents: Iterable[str]
+) -> ExistingRecords:
+    """The records as they are now, for these match keys (or under these parents)."""
+    records = ExistingRecords(client, entity)
+    await records.fetch(keys, parents=parents)
+    return records
+
+
+def _as_written(decision: Decision, *, method: str, found: dict[str, Any] | None) -> Decision:
+    # The record is there now and the row's own write was the one to put it there: report
+    # what that write did, not "already exists" (create) or "unchanged" (upsert/update).
+    if found is None or decision.status not in (Status.SKIPPED, Status.UNCHANGED):
+        return decision
+    status = Status.CREATED if method == "POST" else Status.UPDATED
+    return Decision(status=status, id=decision.id)
+
+
+#: What a row is looked up by, per entity (``pipeline.matching.match_key``), for messages.
+_MATCHED_BY = {"contacts": "email or name", "delivery-locations": "address or postal code"}
+
+
+def _unverifiable(entity: Entity, row: int) -> RowError:
+    by = _MATCHED_BY.get(entity.name, entity.key)
+    return RowError(
+        row=row,
+        property=entity.key if by == entity.key else "",
+        code=AMBIGUOUS_CODE,
+        origin="api",
+        message=(
+            "the write got no answer and its idempotency key may have expired; the "
+            f"{entity.label} has no {by} to look it up by: check whether it exists before "
+            "importing this row again"
+        ),
+    )

@@ -1,0 +1,86 @@
+"""What the rows of one input share (``StepContext``) and carry (``RowWork``) through a batch.
+
+Kept apart from ``batch`` (map, validate, resolve) and ``send`` (decide, journal, write,
+settle) so that both can use them without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.client import ApiClient
+from pipeline.constraints import Entity
+from pipeline.errors import RowError
+from pipeline.journal import Journal, RowState
+from pipeline.mapping import Mapping as ColumnMapping
+from pipeline.matching import ExistingRecords
+from pipeline.outcome import RowResult, Status
+from pipeline.parents import ParentIndex
+from pipeline.references import NameResolver
+from pipeline.validate import Validator
+
+
+@dataclass
+class StepContext:
+    """What every batch of one input shares."""
+
+    source: str
+    sheet: str
+    source_id: str
+    entity: Entity
+    mapping: ColumnMapping
+    validator: Validator
+    mode: str
+    retry_failed: bool
+    concurrency: int
+    parents: ParentIndex
+    client: ApiClient | None = None
+    journal: Journal | None = None
+    names: NameResolver | None = None
+    existing: ExistingRecords | None = None
+    record_parents: bool = False
+    journal_states: dict[int, RowState] = field(default_factory=dict)
+
+
+@dataclass
+class RowWork:
+    """One row on its way through the batch.
+
+    ``key_sent_at`` is when the row's current idempotency key was first sent (from the
+    journal), so that a write in doubt knows whether the API may have forgotten the key.
+    """
+
+    row: int
+    key: str
+    record: dict[str, str]
+    parent: str = ""
+    payload: dict[str, Any] | None = None
+    result: RowResult | None = None
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    key_sent_at: float | None = None
+
+
+def row_result(
+    ctx: StepContext,
+    work: RowWork,
+    status: Status,
+    *,
+    http: int | None = None,
+    id: str = "",
+    errors: list[RowError] | None = None,
+) -> RowResult:
+    """The row's line in results.csv."""
+    return RowResult(
+        source=ctx.source,
+        sheet=ctx.sheet,
+        row=work.row,
+        entity=ctx.entity.name,
+        key=work.key or work.record.get(ctx.entity.key, ""),
+        status=status,
+        http_status=http,
+        id=id,
+        errors=errors or [],
+        warnings=work.warnings,
+    )
