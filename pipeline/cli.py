@@ -14,8 +14,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -130,8 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EconImportError as exc:
         print(f"econ-import: {exc}", file=sys.stderr)
         return EXIT_NOT_STARTED
-    except KeyboardInterrupt:
-        print("econ-import: interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Stopped before the run began (e.g. while the plan was read): nothing was sent.
+        print("econ-import: interrupted before anything was sent", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -169,22 +170,44 @@ async def _import(args: argparse.Namespace) -> int:
     )
     # A dry run uses the API only to resolve names, and only when told where it is.
     wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
-    async with _connection(args, enabled=bool(wants_api)) as api:
-        if api is not None and not dry_run:
-            await print_plan(prepared, api)
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            if task is not None:
-                loop.add_signal_handler(signum, task.cancel)
-        try:
-            known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
+    known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
+    with _stop_on_signals():
+        async with _connection(args, enabled=bool(wants_api)) as api:
+            if api is not None and not dry_run:
+                await print_plan(prepared, api)
             outcome = await run_import(settings, prepared, api=api, secrets=known)
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
     print_outcome(outcome)
     return outcome.exit_code
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM cancel the run once; the importer then writes the report.
+
+    Only the first signal cancels: a second one while the report is being written must
+    not interrupt that, so the handlers remove themselves when they fire.
+    """
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def stop() -> None:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, signal.SIG_IGN)
+        if task is not None:
+            task.cancel()
+
+    for signum in signals:
+        loop.add_signal_handler(signum, stop)
+    try:
+        yield
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+            signal.signal(
+                signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            )
 
 
 def _steps(args: argparse.Namespace) -> list[Step]:
