@@ -6,7 +6,8 @@
   package's errors: ``RetriableError`` when the request never left, ``AmbiguousWriteError``
   when a write went out and its answer was lost;
 - ``RetryPolicy`` (``pipeline.retry``) says how long to wait, ``Pacer``
-  (``pipeline.ratelimit``) when the next request may go.
+  (``pipeline.ratelimit``) when the next request may go; ``ApiSettings``
+  (``pipeline.api_settings``, re-exported here) where the API is.
 
 Every write may carry an ``Idempotency-Key``: the live API replays the first response to a
 repeat for one hour (API-FACTS.md "Idempotency"), so a retry with the same key cannot
@@ -20,12 +21,21 @@ import json as jsonlib
 import random
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import aiohttp
 
+from pipeline.api_settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENCY,
+    ENV_AGREEMENT_GRANT,
+    ENV_APP_SECRET,
+    ENV_BASE_URL,
+    ApiSettings,
+    settings_from_env,
+)
 from pipeline.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -35,17 +45,24 @@ from pipeline.errors import (
 )
 from pipeline.ratelimit import CALL_COST_HEADER, RATE_HEADER, Pacer
 from pipeline.redact import Redactor
-from pipeline.retry import DEFAULT_RETRY_POLICY, RetryPolicy, parse_retry_after
+from pipeline.retry import parse_retry_after
 
-DEFAULT_BASE_URL = "https://restapi.e-conomic.com"
-ENV_APP_SECRET = "ECONOMIC_APP_SECRET_TOKEN"
-ENV_AGREEMENT_GRANT = "ECONOMIC_AGREEMENT_GRANT_TOKEN"
-ENV_BASE_URL = "ECONOMIC_BASE_URL"
-DEFAULT_CONCURRENCY = 8
-DEFAULT_TIMEOUT_S = 30.0
-#: Below the live API's one-hour idempotency cache (API-FACTS.md "Idempotency"), so a key
-#: is never trusted in its last minutes.
-DEFAULT_KEY_TTL_S = 3300.0
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_PAGE_SIZE",
+    "ENV_AGREEMENT_GRANT",
+    "ENV_APP_SECRET",
+    "ENV_BASE_URL",
+    "ApiClient",
+    "ApiResponse",
+    "ApiSettings",
+    "ClientStats",
+    "Verdict",
+    "classify",
+    "settings_from_env",
+]
+
 #: The largest page the API serves (API-FACTS.md "Collections": 1001 gives 400 E04810).
 DEFAULT_PAGE_SIZE = 1000
 
@@ -59,53 +76,6 @@ FATAL_STATUSES = frozenset({401, 403})
 #: The demo agreement's published token (API-FACTS.md "Base URL and authentication"): not a
 #: secret, and masking it would garble messages that say "demo".
 PUBLIC_DEMO_TOKEN = "demo"
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """Where the API is and how to talk to it; the tokens never show in a repr."""
-
-    base_url: str
-    app_secret_token: str = field(repr=False)
-    agreement_grant_token: str = field(repr=False)
-    concurrency: int = DEFAULT_CONCURRENCY
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    key_ttl_s: float = DEFAULT_KEY_TTL_S
-    retry: RetryPolicy = DEFAULT_RETRY_POLICY
-
-    def __post_init__(self) -> None:
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ConfigError(f"base URL must start with https:// or http://: {self.base_url!r}")
-        if self.concurrency < 1:
-            raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
-        if self.timeout_s <= 0 or self.key_ttl_s <= 0:
-            raise ConfigError("timeout and idempotency-key lifetime must be positive")
-
-    def secrets(self) -> tuple[str, str]:
-        """The two token values, for masking them wherever text leaves the program."""
-        return self.app_secret_token, self.agreement_grant_token
-
-
-def settings_from_env(
-    *, base_url: str | None, env: Mapping[str, str], concurrency: int = DEFAULT_CONCURRENCY
-) -> ApiSettings:
-    """``ApiSettings`` from ``--base-url`` (else ``ECONOMIC_BASE_URL``, else the live API)
-    and the two token variables; a missing token is a ``ConfigError`` naming the variable.
-    """
-    tokens = {name: env.get(name, "").strip() for name in (ENV_APP_SECRET, ENV_AGREEMENT_GRANT)}
-    missing = [name for name, value in tokens.items() if not value]
-    if missing:
-        raise ConfigError(
-            f"environment variable {' and '.join(missing)} not set: "
-            "export the API tokens (use 'demo' for both to read the demo agreement)"
-        )
-    url = (base_url or env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL).rstrip("/")
-    return ApiSettings(
-        base_url=url,
-        app_secret_token=tokens[ENV_APP_SECRET],
-        agreement_grant_token=tokens[ENV_AGREEMENT_GRANT],
-        concurrency=concurrency,
-    )
 
 
 class Verdict(Enum):

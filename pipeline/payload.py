@@ -9,9 +9,10 @@ objects (``customerGroup.customerGroupNumber`` -> ``{"customerGroup": {...}}``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 
-from pipeline.constraints import Entity
+from pipeline.constraints import Entity, Field
 from pipeline.convert import convert_cell
 
 #: Columns of a mapped row that are not properties of the request body: the source key
@@ -25,24 +26,74 @@ def build_payload(record: Mapping[str, str], entity: Entity) -> dict[str, object
     Columns starting with ``_`` and ``customer.key`` are bookkeeping, not properties. A
     path the entity does not have is a programming error (the mapping checked them all).
     """
+    # Keyed by identity: hashing a frozen Entity walks all its fields, on every row.
+    planned = _PLANS.get(id(entity))
+    steps = planned[1] if planned is not None and planned[0] is entity else _plan(entity)
     body: dict[str, object] = {}
     for path, text in record.items():
-        if text == "" or path in NON_BODY_COLUMNS or path.startswith("_"):
+        if text == "":
             continue
-        field = entity.field(path)
-        if field is None:
+        step = steps.get(path)
+        if step is None:
+            if path in NON_BODY_COLUMNS or path.startswith("_"):
+                continue
             raise ValueError(f"{entity.name} has no property {path!r}")
-        _put(body, path.split("."), convert_cell(field, text))
+        head, leaf, convert = step
+        value = text if convert is None else convert(text)
+        if leaf is None:
+            body[head] = value
+        elif (child := body.get(head)) is None:
+            body[head] = {leaf: value}
+        else:
+            assert isinstance(child, dict), f"{head!r} is both a value and an object"
+            child[leaf] = value
     return body
 
 
-def _put(body: dict[str, object], parts: list[str], value: object) -> None:
-    node = body
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        assert isinstance(child, dict), f"{part!r} is both a value and an object"
-        node = child
-    node[parts[-1]] = value
+# A body is built once per row to import, so each entity's paths are compiled once into
+# (top-level key, nested key or None, converter or None for text kept as it is).
+_Step = tuple[str, str | None, Callable[[str], object] | None]
+_PLANS: dict[int, tuple[Entity, dict[str, _Step]]] = {}
+#: Distinct values remembered per field for the converters of repetitive columns (group,
+#: terms, zone, flags); a column of unique values stops adding once this many are known.
+_MEMO_LIMIT = 4096
+
+
+def _plan(entity: Entity) -> dict[str, _Step]:
+    steps: dict[str, _Step] = {}
+    for f in entity.fields:
+        parts = f.path.split(".")
+        if len(parts) > 2:  # no documented property nests deeper; keep the rule general
+            raise ValueError(f"{entity.name}: property {f.path!r} nests more than one level")
+        steps[f.path] = (parts[0], parts[1] if len(parts) == 2 else None, _converter(f))
+    _PLANS[id(entity)] = (entity, steps)
+    return steps
+
+
+def _converter(f: Field) -> Callable[[str], object] | None:
+    """``convert_cell`` for ``f``, with the common cases answered before calling it."""
+    if f.type == "string":
+        return None  # convert_cell returns string cells unchanged
+    if f.type == "array":  # a list: a fresh one per row, never shared through a memo
+        return functools.partial(convert_cell, f)
+    memo: dict[str, object] = {}
+    whole = f.type == "integer"
+
+    def convert(text: str) -> object:
+        value = memo.get(text)
+        if value is not None:
+            return value
+        # Plain ASCII digits: int() is what convert_cell returns (for a "number", as
+        # long as float() is exact, i.e. up to 15 digits).
+        if text.isdigit() and text.isascii() and (whole or len(text) <= 15):
+            value = int(text)
+        else:
+            value = convert_cell(f, text)
+        if len(memo) < _MEMO_LIMIT:
+            memo[text] = value
+        return value
+
+    return convert
 
 
 def flatten(

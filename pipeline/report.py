@@ -29,9 +29,11 @@ writes everything and a summary marked ``"interrupted": true``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,12 +42,16 @@ from types import TracebackType
 from typing import IO
 
 from pipeline.errors import RowError
-from pipeline.outcome import RESULT_COLUMNS, RowResult, Summary
-from pipeline.redact import Redactor, neutralise
+from pipeline.outcome import RESULT_COLUMNS, RowResult, Status, Summary
+from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise
 from pipeline.report_xlsx import ERRORS_COLUMN, ErrorWorkbook
 
 FLUSH_EVERY_ROWS = 1000
 FLUSH_EVERY_SECONDS = 2.0
+
+_SUCCEEDED = frozenset(s for s in Status if s.succeeded)
+#: A cell whose first character is none of these cannot need ``neutralise``.
+_SUSPECT_FIRST = frozenset((*FORMULA_START, QUOTE))
 
 
 @dataclass(frozen=True)
@@ -64,19 +70,20 @@ class ReportPaths:
 class _LineFile:
     """A text file written in whole lines: ``write`` buffers, ``flush`` writes out."""
 
+    #: The buffer's own (C) ``write``: ``csv.writer`` calls it once per row.
+    write: Callable[[str], int]
+
     def __init__(self, path: Path, *, encoding: str = "utf-8") -> None:
         self.path = path
         self._file: IO[str] = path.open("w", encoding=encoding, errors="replace", newline="")
-        self._pending: list[str] = []
-
-    def write(self, text: str) -> int:
-        self._pending.append(text)
-        return len(text)
+        self._pending = io.StringIO()
+        self.write = self._pending.write
 
     def flush(self) -> None:
-        if self._pending:
-            self._file.write("".join(self._pending))
-            self._pending.clear()
+        if self._pending.tell():
+            self._file.write(self._pending.getvalue())
+            self._pending.seek(0)
+            self._pending.truncate()
         self._file.flush()
 
     def close(self) -> None:
@@ -139,7 +146,7 @@ class ReportWriter:
         self._errors = _LineFile(self.directory / "errors.jsonl")
         self._warnings = _LineFile(self.directory / "warnings.jsonl")
         self._inputs: list[_Input] = []
-        self._counted = Summary()
+        self._counted: Counter[Status] = Counter()
         self._unflushed = 0
         self._flushed_at = time.monotonic()
         self._paths: ReportPaths | None = None
@@ -181,18 +188,20 @@ class ReportWriter:
         self._check_open()
         if not self._inputs:
             raise RuntimeError("ReportWriter.add() before begin_input()")
-        self._counted.count(result.status)
+        self._counted[result.status] += 1
         self._results_csv.writerow(self._result_cells(result))
         current = self._inputs[-1]
         for error in result.errors:
             self._errors.write(self._json_line(error, current))
         for warning in result.warnings:
             self._warnings.write(self._json_line(warning, current))
-        if not result.status.succeeded:
+        if result.status not in _SUCCEEDED:
             self._add_failed(current, result, original)
         self._unflushed += 1
-        now = time.monotonic()
-        if self._unflushed >= FLUSH_EVERY_ROWS or now - self._flushed_at >= FLUSH_EVERY_SECONDS:
+        if (
+            self._unflushed >= FLUSH_EVERY_ROWS
+            or time.monotonic() - self._flushed_at >= FLUSH_EVERY_SECONDS
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -238,15 +247,22 @@ class ReportWriter:
     ) -> None:
         if self._paths is None:
             # Nobody closed us with the real counters: report the rows seen so far.
-            self.close(self._counted, extra={"interrupted": exc_type is not None})
+            counts = {status.value: rows for status, rows in self._counted.items()}
+            counted = Summary(rows=sum(counts.values()), **counts)
+            self.close(counted, extra={"interrupted": exc_type is not None})
 
     # --- rows -------------------------------------------------------------------------
 
     def _result_cells(self, result: RowResult) -> list[str]:
         http = "" if result.http_status is None else str(result.http_status)
-        texts = (result.source, result.sheet, str(result.row), result.entity, result.key,
-                 result.status.value, http, result.id, result.error_text())  # fmt: skip
-        return [neutralise(text) for text in self._redactor.redact_all([str(t) for t in texts])]
+        errors = result.error_text() if result.errors else ""
+        texts = [str(result.source), str(result.sheet), str(result.row), str(result.entity),
+                 str(result.key), result.status.value, http, str(result.id), errors]  # fmt: skip
+        # Most cells start with a letter or digit: only the others can need a quote.
+        return [
+            neutralise(text) if text[:1] in _SUSPECT_FIRST else text
+            for text in self._redactor.redact_all(texts)
+        ]
 
     def _json_line(self, error: RowError, current: _Input) -> str:
         record = {

@@ -1,4 +1,4 @@
-"""The HTTP client: settings, the one classification, backoff, and every failure path
+"""The HTTP client: the one classification, backoff, and every failure path
 against the real sandbox (401, 429, Retry-After, 503, dropped answers, timeouts, paging)."""
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.client import (
-    DEFAULT_BASE_URL,
     ApiClient,
     ApiSettings,
     Verdict,
     classify,
-    settings_from_env,
 )
 from pipeline.errors import (
     AmbiguousWriteError,
@@ -93,62 +91,6 @@ async def start() -> AsyncIterator[Callable[..., Any]]:
 )
 def test_classify(status: int, verdict: Verdict) -> None:
     assert classify(status) is verdict
-
-
-def test_settings_repr_hides_tokens() -> None:
-    shown = repr(settings("https://example.test"))
-    assert APP not in shown and GRANT not in shown and "example.test" in shown
-    assert settings("https://example.test").secrets() == (APP, GRANT)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "fragment"),
-    [
-        ({"base_url": "ftp://x"}, "https://"),
-        ({"concurrency": 0}, "--concurrency"),
-        ({"timeout_s": 0}, "timeout"),
-    ],
-    ids=["scheme", "concurrency", "timeout"],
-)
-def test_settings_are_checked(overrides: dict[str, Any], fragment: str) -> None:
-    base = {"base_url": "https://x", "app_secret_token": APP, "agreement_grant_token": GRANT}
-    with pytest.raises(ConfigError, match=fragment):
-        ApiSettings(**(base | overrides))
-
-
-@pytest.mark.parametrize(
-    ("env", "missing"),
-    [
-        ({}, ["ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"]),
-        ({"ECONOMIC_APP_SECRET_TOKEN": APP}, ["ECONOMIC_AGREEMENT_GRANT_TOKEN"]),
-        ({"ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT, "ECONOMIC_APP_SECRET_TOKEN": " "},
-         ["ECONOMIC_APP_SECRET_TOKEN"]),
-    ],
-    ids=["both", "grant", "blank-app"],
-)  # fmt: skip
-def test_settings_from_env_names_missing_variables(env: dict[str, str], missing: list[str]) -> None:
-    with pytest.raises(ConfigError) as caught:
-        settings_from_env(base_url=None, env=env)
-    message = str(caught.value)
-    assert all(name in message for name in missing)
-    assert APP not in message and GRANT not in message
-
-
-@pytest.mark.parametrize(
-    ("flag", "env_url", "expected"),
-    [
-        (None, None, DEFAULT_BASE_URL),
-        (None, "http://127.0.0.1:9/", "http://127.0.0.1:9"),
-        ("https://flag.test/", "http://env.test", "https://flag.test"),
-    ],
-    ids=["default", "env", "flag-wins"],
-)
-def test_settings_from_env_base_url(flag: str | None, env_url: str | None, expected: str) -> None:
-    env = {"ECONOMIC_APP_SECRET_TOKEN": APP, "ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT}
-    if env_url:
-        env["ECONOMIC_BASE_URL"] = env_url
-    api = settings_from_env(base_url=flag, env=env)
-    assert (api.base_url, api.secrets()) == (expected, (APP, GRANT))
 
 
 @given(

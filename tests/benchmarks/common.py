@@ -1,0 +1,206 @@
+"""What every benchmark shares: figures, the machine, a sandbox in its own process, and
+running the real CLI in a subprocess with its wall time and peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+MAPPING = ROOT / "mappings" / "customers.toml"
+APP_TOKEN = "bench-app-secret"
+#: Below ``pipeline.redact.MIN_SECRET_LENGTH`` no masking happens; these are long enough
+#: that the run pays for redaction as a real one does.
+GRANT_TOKEN = "bench-agreement-grant"
+
+
+@dataclass
+class Figure:
+    """One line of the table: a measured value beside its goal."""
+
+    bench: str
+    name: str
+    value: float
+    unit: str
+    goal: str = ""  # e.g. ">= 0.95"; empty when the figure is context, not a target
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the goal is met; None when there is no goal."""
+        if not self.goal:
+            return None
+        op, _, bound = self.goal.partition(" ")
+        limit = float(bound.replace(",", ""))
+        return self.value >= limit if op == ">=" else self.value <= limit
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures come from: cores, CPU model, Python, load at the start."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+# --- the sandbox in its own process ---------------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    """A ``python -m pipeline.sandbox`` process and its base URL."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+    def stats(self) -> dict[str, Any]:
+        """``GET /_sandbox/stats`` (costs no tokens)."""
+        with urllib.request.urlopen(self.url + "/_sandbox/stats", timeout=10) as response:
+            return dict(json.load(response))
+
+
+@contextmanager
+def sandbox(*flags: str) -> Iterator[Sandbox]:
+    """Start the sandbox with ``flags`` on a free port; stop it (SIGTERM) on exit."""
+    command = [sys.executable, "-m", "pipeline.sandbox", "--port", "0", *flags]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if "listening on" not in line:
+            raise RuntimeError(f"sandbox did not start: {line!r}")
+        yield Sandbox(process, line.rsplit(" ", 1)[1].strip())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Sample:
+    """The sandbox's counters at one moment (seconds since the poller started)."""
+
+    t: float
+    requests: int
+    writes: int
+    throttled: int
+
+    @property
+    def answered(self) -> int:
+        """Requests that got through the bucket (everything but the 429s)."""
+        return self.requests - self.throttled
+
+
+class StatsPoller:
+    """Samples ``/_sandbox/stats`` every ``interval`` seconds in a thread."""
+
+    def __init__(self, box: Sandbox, *, interval: float = 0.5) -> None:
+        self.box = box
+        self.interval = interval
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._start = 0.0
+
+    def __enter__(self) -> StatsPoller:
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+
+    def _take(self) -> None:
+        stats = self.box.stats()
+        self.samples.append(
+            Sample(
+                t=time.monotonic() - self._start,
+                requests=int(stats["requests"]),
+                writes=int(stats["writes"]),
+                throttled=int(stats["throttled"]),
+            )
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._take()
+
+
+# --- the CLI in a subprocess ----------------------------------------------------------------
+
+
+@dataclass
+class CliRun:
+    """What a CLI subprocess did: exit code, wall time, peak RSS, its summary.json."""
+
+    exit_code: int
+    wall_s: float
+    peak_rss_mb: float
+    summary: dict[str, Any]
+    stderr: str
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for the CLI: the tokens, and no progress bar."""
+    env = dict(os.environ)
+    env.pop("ECONOMIC_BASE_URL", None)
+    env["ECONOMIC_APP_SECRET_TOKEN"] = APP_TOKEN
+    env["ECONOMIC_AGREEMENT_GRANT_TOKEN"] = GRANT_TOKEN
+    env.update(extra)
+    return env
+
+
+def run_cli(args: Sequence[str], *, report: Path, env: dict[str, str] | None = None) -> CliRun:
+    """``python -m pipeline ARGS --report REPORT --no-progress``; wall time and peak RSS.
+
+    The peak is the child's own ``ru_maxrss`` from ``wait4``, so each run is measured
+    alone (``RUSAGE_CHILDREN`` would keep the largest child seen so far).
+    """
+    command = [sys.executable, "-m", "pipeline", *args, "--report", str(report), "--no-progress"]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env or cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    stderr = process.stderr.read()  # drains the pipe until the child closes it (exits)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    summary_path = report / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr)
