@@ -18,6 +18,7 @@ from pipeline.parents import PARENT_KEY_PATH, PARENT_NUMBER_PATH, ParentRow
 from pipeline.payload import build_payload
 from pipeline.send import send_rows
 from pipeline.step import RowWork, StepContext, row_result
+from pipeline.table import frame_records
 
 __all__ = ["KEY_COLUMN", "RowWork", "StepContext", "originals", "process_batch"]
 
@@ -39,8 +40,7 @@ async def process_batch(
     name_errors = _resolve_names(ctx, mapped)
     checked = ctx.validator.validate(mapped)
     works = [] if works is None else works
-    records: list[dict[str, str]] = mapped.to_dict("records")  # type: ignore[assignment]
-    for row, record in zip(mapped.index.tolist(), records, strict=True):
+    for row, record in zip(mapped.index.tolist(), frame_records(mapped), strict=True):
         work = RowWork(row=int(row), key=str(record.pop(KEY_COLUMN, "")), record=record)
         work.warnings = list(checked.warnings.get(row, []))
         errors = name_errors.get(row, [])
@@ -52,9 +52,10 @@ async def process_batch(
     _resolve_parents(ctx, works)
     for work in works:
         if work.result is None:
-            work.payload = build_payload(work.record, ctx.entity)
-            if ctx.client is None:
+            if ctx.client is None:  # a dry run: validation already proved the row converts
                 work.result = row_result(ctx, work, Status.VALID)
+            else:
+                work.payload = build_payload(work.record, ctx.entity)
     if ctx.client is not None:
         await send_rows(ctx, [w for w in works if w.result is None])
     results = [w.result for w in works if w.result is not None]
@@ -131,5 +132,4 @@ def _record_parent(ctx: StepContext, work: RowWork) -> None:
 
 def originals(raw: pd.DataFrame) -> dict[int, Mapping[str, str]]:
     """Each row's source cells by row number, for the errors file."""
-    records: list[dict[str, str]] = raw.to_dict("records")  # type: ignore[assignment]
-    return dict(zip(raw.index.tolist(), records, strict=True))
+    return dict(zip(raw.index.tolist(), frame_records(raw), strict=True))

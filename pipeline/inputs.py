@@ -118,9 +118,11 @@ def begin_input(report: ReportWriter, step: PreparedStep) -> None:
 def add_results(
     report: ReportWriter, summary: Summary, raw: pd.DataFrame, results: Sequence[RowResult]
 ) -> None:
-    cells = originals(raw)
+    # The original cells are only written for rows that did not succeed (errors.csv/xlsx).
+    failed = [r.row for r in results if not r.status.succeeded]
+    cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
-        report.add(result, cells[result.row])
+        report.add(result, cells.get(result.row, {}))
         summary.count(result.status)
 
 

@@ -171,6 +171,9 @@ def _sniff(path: Path, encoding: str, skip_rows: int) -> tuple[str, list[list[st
                 records.pop()  # may be cut in the middle
             header = next((i for i in range(skip_rows, len(records)) if any(records[i])), None)
             candidates.append((_score(records, header), -rank, delimiter, records, header))
+        if not candidates:  # every delimiter met a cell past the csv module's limit
+            limit = csv.field_size_limit()
+            raise InputError(f"{path}: a cell is longer than {limit:,} characters")
         _, _, delimiter, records, header = max(candidates, key=lambda c: (c[0], c[1]))
         if header is not None or not truncated:
             return delimiter, records, header

@@ -156,13 +156,8 @@ def test_any_file_ends_as_rows_or_as_one_line_exit_2(cli, file: tuple[str, bytes
             assert statuses <= DRY_RUN_STATUSES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.readers._sniff: every delimiter fails on a cell over csv's field size "
-    "limit (131,072) once a blank first row makes it read further; max() of no candidates",
-)
 def test_a_huge_cell_under_a_blank_first_row_is_an_input_error(cli, tmp_path: Path) -> None:
-    """Found by the property test above (a regression test until readers.py is fixed)."""
+    """Found by the property test above: every delimiter failed on the oversized cell."""
     path = tmp_path / "blank-then-huge.csv"
     path.write_bytes(b'""\n' + b"x" * 200_000 + b"\n")
     result = cli("validate", path, "--report", tmp_path / "report", "--no-progress")
