@@ -93,8 +93,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     print("\nReport", file=out)
     print(f"  folder   {report.directory}", file=out)
     print(f"  results  {report.results}", file=out)
-    for path in [*report.errors_csv, *report.errors_xlsx]:
-        print(f"  errors   {path}", file=out)
+    for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
+        print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
     print(f"  summary  {report.summary}", file=out)
     if outcome.journal is not None:
         print(f"  journal  {outcome.journal}", file=out)

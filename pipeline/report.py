@@ -9,8 +9,9 @@ Files (all text passes through the run's ``Redactor``; no token ever reaches a r
 - ``errors.csv`` / ``errors.xlsx``: the rows that did not succeed, with their original
   headers, order and cell text plus a trailing ``errors`` column, so the fixed rows can be
   imported again with the same mapping. Written only when some row failed. With one input
-  the names are exactly these; with several (a job), one pair per input named
-  ``errors-<entity>.csv`` / ``.xlsx`` (``errors-<entity>-2`` when an entity repeats).
+  the names are exactly these; with several (a job), one pair per input named after it:
+  ``errors-<file>[-<sheet>].csv`` / ``.xlsx`` (``errors-legacy-erp-Contacts.xlsx``), with
+  the entity, then a number, added when two inputs would share a name.
 - ``summary.json``: ``Summary.as_dict()``, then context (``started_at``, ``finished_at``,
   ``input_reports``: per input its failed rows and errors files, ``files``), then the
   caller's ``extra`` keys (which win over the context, never over the counters).
@@ -32,6 +33,7 @@ import csv
 import io
 import json
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -126,6 +128,12 @@ class _Input:
             self.workbook.close()
 
 
+def _stem_for(source: str, sheet: str) -> str:
+    """``errors-<file>[-<sheet>]``, safe as a file name on every system."""
+    parts = [Path(source).stem, sheet] if sheet else [Path(source).stem]
+    return "-".join(["errors", *(re.sub(r"[^\w.-]+", "_", part) for part in parts)])
+
+
 class ReportWriter:
     """Streams a run's report into ``directory`` (created if missing).
 
@@ -178,7 +186,7 @@ class ReportWriter:
         positions: dict[str, list[int]] = {}
         for prop, column in column_of.items():
             positions[prop] = [n for n, name in enumerate(names) if name == column]
-        stem = self._free_stem(f"errors-{entity}")
+        stem = self._free_stem(_stem_for(source, sheet), entity)
         self._inputs.append(
             _Input(source, sheet, entity, names, positions, delimiter, encoding, stem)
         )
@@ -310,8 +318,11 @@ class ReportWriter:
         current.workbook = ErrorWorkbook(xlsx_path, sheet=current.sheet, columns=header)
         current.paths = [csv_path, xlsx_path]
 
-    def _free_stem(self, stem: str) -> str:
+    def _free_stem(self, stem: str, entity: str) -> str:
         taken = {one.stem for one in self._inputs}
+        if stem not in taken:
+            return stem
+        stem = f"{stem}-{entity}"
         candidate, n = stem, 1
         while candidate in taken:
             n += 1
