@@ -142,6 +142,12 @@ def _i(path: str, **kw: object) -> Field:
     return Field(path, "integer", **kw)  # type: ignore[arg-type]
 
 
+def _parent_number(source: str) -> Field:
+    """A child's ``customer.customerNumber``: required, since it names the URL's customer."""
+    return _i("customer.customerNumber", required=True, minimum=1, maximum=MAX_NUMBER,
+              source=f"{source} (taken from the URL)")  # fmt: skip
+
+
 # Reference targets (API-FACTS.md "Observed server behaviour"; error-bodies/).
 CUSTOMER_GROUP_REF = Reference(
     "customerGroup",
@@ -265,13 +271,7 @@ CONTACTS = Entity(
     parent_path="customer.customerNumber",
     source=_CONTACTS_SRC,
     fields=(
-        _i(
-            "customer.customerNumber",
-            required=True,
-            minimum=1,
-            maximum=MAX_NUMBER,
-            source=f"{_CONTACTS_SRC} (taken from the URL)",
-        ),
+        _parent_number(_CONTACTS_SRC),
         _s("name", 255, required=True, source=_CONTACTS_SRC),
         _s("email", 255, source=_CONTACTS_SRC),
         _s("phone", 50, source=_CONTACTS_SRC),
@@ -304,13 +304,7 @@ DELIVERY_LOCATIONS = Entity(
     parent_path="customer.customerNumber",
     source=_LOCATIONS_SRC,
     fields=(
-        _i(
-            "customer.customerNumber",
-            required=True,
-            minimum=1,
-            maximum=MAX_NUMBER,
-            source=f"{_LOCATIONS_SRC} (taken from the URL)",
-        ),
+        _parent_number(_LOCATIONS_SRC),
         _s("address", 255, source=_LOCATIONS_SRC),
         _s("postalCode", 15, source=_LOCATIONS_SRC),
         _s("city", 50, source=_LOCATIONS_SRC),

@@ -95,6 +95,18 @@ def sandbox(start_sandbox: Callable[..., SandboxHandle]) -> SandboxHandle:
     return start_sandbox(bucket=100_000, window=60.0)
 
 
+async def api_get(url: str, path: str) -> Any:
+    """GET ``path`` from a sandbox with the test tokens: what is really on the server."""
+    import aiohttp
+
+    headers = {"X-AppSecretToken": APP_TOKEN, "X-AgreementGrantToken": GRANT_TOKEN}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(url + path) as response,
+    ):
+        return await response.json()
+
+
 @dataclass
 class CliResult:
     code: int

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from pipeline.outcome import RESULT_COLUMNS, SUMMARY_FIELDS
 from pipeline.readers import open_table
-from tests.conftest import REPO, SandboxHandle
+from tests.conftest import REPO, SandboxHandle, api_get
 
 SAMPLES = REPO / "samples"
 MAPPINGS = REPO / "mappings"
@@ -55,6 +55,12 @@ CASES = [
 def read_csv(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
     with path.open(encoding=encoding, newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def import_sample(cli, sandbox: SandboxHandle, report: Path):  # type: ignore[no-untyped-def]
+    """samples/customers.csv with its mapping, into ``sandbox``, reported in ``report``."""
+    return cli("import", SAMPLES / "customers.csv", "--mapping", MAPPINGS / "customers.toml",
+               "--base-url", sandbox.url, "--report", report)  # fmt: skip
 
 
 def data_rows(path: Path, sheet: str | None) -> list[int]:
@@ -103,16 +109,7 @@ def test_every_sample_row_has_exactly_one_result_line_in_input_order(
 def test_summary_json_counts_what_results_csv_says(
     sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
 ) -> None:
-    cli(
-        "import",
-        SAMPLES / "customers.csv",
-        "--mapping",
-        MAPPINGS / "customers.toml",
-        "--base-url",
-        sandbox.url,
-        "--report",
-        tmp_path / "r",
-    )
+    import_sample(cli, sandbox, tmp_path / "r")
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     results = read_csv(tmp_path / "r" / "results.csv")
 
@@ -126,16 +123,7 @@ def test_summary_json_counts_what_results_csv_says(
 def test_errors_jsonl_has_one_object_per_error_with_its_origin(
     sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
 ) -> None:
-    cli(
-        "import",
-        SAMPLES / "customers.csv",
-        "--mapping",
-        MAPPINGS / "customers.toml",
-        "--base-url",
-        sandbox.url,
-        "--report",
-        tmp_path / "r",
-    )
+    import_sample(cli, sandbox, tmp_path / "r")
     lines = (tmp_path / "r" / "errors.jsonl").read_text(encoding="utf-8").splitlines()
     errors = [json.loads(line) for line in lines]
 
@@ -162,16 +150,7 @@ FIXES = {  # row -> (source column, fixed value), for customers.csv's invalid ro
 def test_errors_xlsx_reimports_after_its_rows_are_fixed(
     sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
 ) -> None:
-    cli(
-        "import",
-        SAMPLES / "customers.csv",
-        "--mapping",
-        MAPPINGS / "customers.toml",
-        "--base-url",
-        sandbox.url,
-        "--report",
-        tmp_path / "first",
-    )
+    import_sample(cli, sandbox, tmp_path / "first")
     book = load_workbook(tmp_path / "first" / "errors.xlsx")
     sheet = book.worksheets[0]
     headers = [c.value for c in sheet[1]]
@@ -224,18 +203,5 @@ def test_errors_csv_reimports_with_formula_cells_restored(
 
     again = cli("import", errors_csv, "--base-url", sandbox.url, "--report", tmp_path / "r2")
     assert again.code == 0, again.out
-    names = sandbox.call(lambda: _customer_name(sandbox.url, 501))
-    assert names == '=HYPERLINK("http://x.example")'
-
-
-async def _customer_name(url: str, number: int) -> str:
-    import aiohttp
-
-    from tests.conftest import APP_TOKEN, GRANT_TOKEN
-
-    headers = {"X-AppSecretToken": APP_TOKEN, "X-AgreementGrantToken": GRANT_TOKEN}
-    async with (
-        aiohttp.ClientSession(headers=headers) as session,
-        session.get(f"{url}/customers/{number}") as response,
-    ):
-        return str((await response.json())["name"])
+    customer = sandbox.call(lambda: api_get(sandbox.url, "/customers/501"))
+    assert customer["name"] == '=HYPERLINK("http://x.example")'

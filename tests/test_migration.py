@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from pipeline.console import plan_lines
 from pipeline.ratelimit import RateState
-from tests.conftest import REPO, CliResult, SandboxHandle
+from tests.conftest import REPO, CliResult, SandboxHandle, api_get
 
 JOB = REPO / "mappings" / "legacy-erp.toml"
 
@@ -205,22 +205,8 @@ def test_parents_are_found_across_runs_through_the_journal(
     row = read_results(tmp_path / "b")[0]
     assert second.code == 0, second.out
     assert row["status"] == "created"
-    got = sandbox.call(lambda: _contacts_of(sandbox.url, number))
-    assert [c["name"] for c in got] == ["Anna Alfa"]
-
-
-async def _contacts_of(url: str, number: str) -> list[dict[str, object]]:
-    import aiohttp
-
-    from tests.conftest import APP_TOKEN, GRANT_TOKEN
-
-    headers = {"X-AppSecretToken": APP_TOKEN, "X-AgreementGrantToken": GRANT_TOKEN}
-    async with (
-        aiohttp.ClientSession(headers=headers) as session,
-        session.get(f"{url}/customers/{number}/contacts") as response,
-    ):
-        body = await response.json()
-    return list(body["collection"])
+    got = sandbox.call(lambda: api_get(sandbox.url, f"/customers/{number}/contacts"))
+    assert [c["name"] for c in got["collection"]] == ["Anna Alfa"]
 
 
 def test_the_plan_states_calls_and_budget_before_sending(

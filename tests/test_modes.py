@@ -11,7 +11,7 @@ import pytest
 from pipeline.constraints import CONTACTS, CUSTOMERS
 from pipeline.decide import decide, is_unchanged, merge_for_put
 from pipeline.outcome import Status
-from tests.conftest import APP_TOKEN, GRANT_TOKEN, SandboxHandle
+from tests.conftest import SandboxHandle, api_get
 
 EXISTING: dict[str, Any] = {
     "customerNumber": 7,
@@ -98,18 +98,6 @@ def run(cli, sandbox: SandboxHandle, tmp_path: Path, name: str, text: str, *args
         return result, list(csv.DictReader(handle))
 
 
-async def _get(url: str, path: str) -> dict[str, Any]:
-    import aiohttp
-
-    headers = {"X-AppSecretToken": APP_TOKEN, "X-AgreementGrantToken": GRANT_TOKEN}
-    async with (
-        aiohttp.ClientSession(headers=headers) as session,
-        session.get(url + path) as response,
-    ):
-        body: dict[str, Any] = await response.json()
-        return body
-
-
 def test_create_skips_upsert_updates_and_update_rejects_the_absent(
     sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
 ) -> None:
@@ -132,7 +120,7 @@ def test_create_skips_upsert_updates_and_update_rejects_the_absent(
     )
     assert [r["status"] for r in rows] == ["updated", "created"]
     assert sandbox.stats()["writes"] == writes + 2
-    assert sandbox.call(lambda: _get(sandbox.url, "/customers/101"))["city"] == "Aarhus"
+    assert sandbox.call(lambda: api_get(sandbox.url, "/customers/101"))["city"] == "Aarhus"
 
     same, rows = run(cli, sandbox, tmp_path, "d", "101,Alfa,Aarhus,DKK,1,1,1\n", "--mode", "upsert")
     assert (same.code, rows[0]["status"]) == (0, "unchanged")
