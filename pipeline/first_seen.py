@@ -24,6 +24,7 @@ looked up in a few runs and each entry is copied a few times at most.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -63,7 +64,7 @@ def _digests(values: list[object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _text_digests(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(texts)
-    digits = np.fromiter(map(_is_number_text, texts), dtype=bool, count=n)
+    digits = _number_texts(texts)
     keys = np.zeros(n, dtype=np.int64)
     checks = np.zeros(n, dtype=np.int64)
     if digits.all():
@@ -77,6 +78,18 @@ def _text_digests(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         salted = map(hash, map(_SALT.__add__, rest))
         checks[other] = np.fromiter(salted, dtype=np.int64, count=len(rest))
     return keys, checks, np.where(digits, DIGITS, HASHED).astype(np.int8)
+
+
+def _number_texts(texts: list[str]) -> np.ndarray:
+    """``_is_number_text`` of each text; for a column of plain digits, a few C-level passes."""
+    n = len(texts)
+    joined = "".join(texts)
+    if not (joined.isascii() and joined.isdigit()):
+        return np.fromiter(map(_is_number_text, texts), dtype=bool, count=n)
+    # Every text is ASCII digits or empty.
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    zero_led = np.fromiter(map(str.startswith, texts, itertools.repeat("0")), bool, count=n)
+    return (lengths >= 1) & (lengths <= 18) & (~zero_led | (lengths == 1))
 
 
 def _is_number_text(text: str) -> bool:
@@ -194,16 +207,18 @@ class FirstSeen:
         ``rows`` must come in file order, chunk after chunk; every value is remembered
         with the row where it first appeared.
         """
-        # The first row of each distinct value within this chunk: the dict is built from
-        # the end, so an earlier row overwrites a later one.
-        firsts = dict(zip(reversed(values), reversed(rows), strict=True))
-        distinct = list(firsts)
-        earlier = self._remember(distinct, [firsts[v] for v in distinct])
-        if len(firsts) == len(values) and not earlier:
-            return  # the usual chunk: nothing repeats
-        first_of = {**firsts, **earlier}
+        if len(set(values)) == len(values):  # the usual chunk: no value twice in it
+            first_of = self._remember(list(values), list(rows))
+        else:
+            # The first row of each distinct value within this chunk: the dict is built
+            # from the end, so an earlier row overwrites a later one.
+            firsts = dict(zip(reversed(values), reversed(rows), strict=True))
+            distinct = list(firsts)
+            first_of = {**firsts, **self._remember(distinct, [firsts[v] for v in distinct])}
+        if not first_of:
+            return  # nothing repeats
         for row, value in zip(rows, values, strict=True):
-            first = first_of[value]
+            first = first_of.get(value, row)
             if first != row:
                 yield row, value, first
 

@@ -8,19 +8,20 @@ input's part of the report.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.batch import KEY_COLUMN, originals
+from pipeline.batch import originals
 from pipeline.constraints import Entity, entity
 from pipeline.errors import ConfigError
 from pipeline.journal import SourceRef
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import identity_mapping, load_mapping
-from pipeline.outcome import RowResult, Summary
+from pipeline.outcome import SUCCEEDED, RowResult, Summary
 from pipeline.readers import Table, fingerprint, open_table
 from pipeline.redact import unneutralise
 from pipeline.report import ReportWriter
@@ -102,7 +103,8 @@ def begin_input(report: ReportWriter, step: PreparedStep) -> None:
     """Start the report's section for one input."""
     column_of = {rule.property: rule.source for rule in step.mapping.rules}
     if step.mapping.key:
-        column_of[KEY_COLUMN] = step.mapping.key
+        # A repeated source key's error names the key column itself (``Validator``).
+        column_of.setdefault(step.mapping.key, step.mapping.key)
     columns = [c for c in step.table.columns if not (step.reimport and c == ERRORS_COLUMN)]
     report.begin_input(
         source=step.label,
@@ -118,12 +120,13 @@ def begin_input(report: ReportWriter, step: PreparedStep) -> None:
 def add_results(
     report: ReportWriter, summary: Summary, raw: pd.DataFrame, results: Sequence[RowResult]
 ) -> None:
+    """Write a batch's results to the report and count them in ``summary``."""
     # The original cells are only written for rows that did not succeed (errors.csv/xlsx).
-    failed = [r.row for r in results if not r.status.succeeded]
+    failed = [r.row for r in results if r.status not in SUCCEEDED]
     cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
         report.add(result, cells.get(result.row, {}))
-        summary.count(result.status)
+    summary.count_all(Counter(r.status for r in results))
 
 
 def _report_encoding(encoding: str | None) -> str:

@@ -40,7 +40,14 @@ from pipeline.constraints import ENTITIES, Entity
 from pipeline.convert import ConversionError, convert_cell
 from pipeline.errors import ConfigError
 from pipeline.payload import value_text
-from pipeline.transforms import TRANSFORMS, Transform, collapse_spaces, decimal_comma, digits_only
+from pipeline.transforms import (
+    TRANSFORMS,
+    Transform,
+    collapse_spaces,
+    decimal_comma,
+    digits_only,
+    transform_column,
+)
 
 __all__ = [
     "KEY_COLUMN",
@@ -173,7 +180,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
 
 def _apply_rule(cells: list[str], rule: ColumnRule) -> list[str]:
     for name in rule.transforms:
-        cells = list(map(TRANSFORMS[name], cells))
+        cells = transform_column(name, cells)
     if not rule.values:
         return cells
     values = {k: v for k, v in rule.values.items() if k != WILDCARD}

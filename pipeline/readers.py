@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
@@ -211,7 +212,9 @@ def _csv_chunks(table: Table, size: int) -> Iterator[pd.DataFrame]:
                 # longer row is an error later, never a silently inferred index column.
                 raw.index = raw.index + table.header_row
                 last_row = int(raw.index[-1])
-                frame = _finish(table, raw.drop(index=table.header_row, errors="ignore"))
+                if raw.index[0] == table.header_row:  # the first chunk: a view, no copy
+                    raw = raw.iloc[1:]
+                frame = _finish(table, raw)
                 if len(frame):
                     yield frame
     except pd.errors.ParserError as exc:
@@ -235,7 +238,24 @@ def _finish(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
             raise stray_value(table, int(raw.index[row]), column, str(raw.iat[row, column]))
         raw = raw.iloc[:, named]
     raw.columns = pd.Index(table.columns)
-    return raw[~(raw == "").all(axis=1)]
+    blank = _blank_rows(raw)
+    return raw[~blank] if blank.any() else raw
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for each row whose every cell is empty.
+
+    Column by column, each looking only at the rows still blank so far: most rows are
+    settled by their first cell, so this costs about one column, not the whole chunk.
+    """
+    blank = np.ones(len(frame), dtype=bool)
+    for position in range(frame.shape[1]):
+        candidates = np.flatnonzero(blank)
+        if not len(candidates):
+            break
+        cells = frame.iloc[:, position].to_numpy(dtype=object)
+        blank[candidates] = cells[candidates] == ""
+    return blank
 
 
 def _csv_module_chunks(table: Table, size: int, *, after_row: int) -> Iterator[pd.DataFrame]:

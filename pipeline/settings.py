@@ -16,7 +16,13 @@ MODES: dict[str, str] = {
 }
 
 DEFAULT_CONCURRENCY = 8
+#: Rows per batch of an import. A batch is sent before the next is read, so this is also
+#: how often the progress bar moves (5,000 rows take minutes at the API's rate limit).
 DEFAULT_CHUNK_ROWS = 5_000
+#: Rows per batch of a dry run, which sends nothing: bigger batches spread pandera's fixed
+#: cost per call (10-25 ms) over more rows. A batch holds its rows' text about twice
+#: (read and mapped): some 20 MB for 20,000 rows of a 16-column customer list.
+DRY_RUN_CHUNK_ROWS = 20_000
 DEFAULT_REPORT_ROOT = Path("reports")
 
 
@@ -43,4 +49,11 @@ class RunSettings:
     retry_failed: bool = False
     restart: bool = False
     progress: bool = True
-    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    chunk_rows: int | None = None  # None: DEFAULT_CHUNK_ROWS, or DRY_RUN_CHUNK_ROWS
+
+    @property
+    def rows_per_chunk(self) -> int:
+        """Rows per batch: ``chunk_rows`` if given, else the default for the kind of run."""
+        if self.chunk_rows is not None:
+            return self.chunk_rows
+        return DRY_RUN_CHUNK_ROWS if self.dry_run else DEFAULT_CHUNK_ROWS

@@ -57,3 +57,22 @@ TRANSFORMS: dict[str, Transform] = {
     "decimal-comma": decimal_comma,
     "collapse-spaces": collapse_spaces,
 }
+
+
+def _plain_digits(cells: list[str]) -> bool:
+    joined = "".join(cells)
+    return joined.isascii() and joined.isdigit()
+
+
+#: For some transforms, one C-level test over a whole column that proves no cell changes
+#: (a column of EAN or CVR numbers is usually clean throughout).
+_UNCHANGED: dict[str, Callable[[list[str]], bool]] = {"digits-only": _plain_digits}
+
+
+def transform_column(name: str, cells: list[str]) -> list[str]:
+    """``TRANSFORMS[name]`` applied to every cell of a column (``cells`` itself when no
+    cell would change)."""
+    unchanged = _UNCHANGED.get(name)
+    if unchanged is not None and unchanged(cells):
+        return cells
+    return list(map(TRANSFORMS[name], cells))

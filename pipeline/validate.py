@@ -153,9 +153,16 @@ def _suspects(rules: _Rules, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]
 class ChunkValidation:
     """The outcome of validating one chunk."""
 
-    valid: pd.DataFrame
+    chunk: pd.DataFrame
     errors: dict[int, list[RowError]] = field(default_factory=dict)
     warnings: dict[int, list[RowError]] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> pd.DataFrame:
+        """The rows of the chunk without errors (built on demand: the batch needs none)."""
+        if not self.errors:
+            return self.chunk
+        return self.chunk[~self.chunk.index.isin(list(self.errors))]
 
 
 class Validator:
@@ -169,11 +176,19 @@ class Validator:
     they are validated: by the time a duplicate turns up in a later chunk the first row
     may already exist in e-conomic, and a rule that depended on where chunks happen to
     split would make results depend on the chunk size.
+
+    A repeated source key's error names ``key_column``, the column the mapping reads keys
+    from (``_key`` when not given), and is left out of a row whose number is repeated
+    with the same value: that error already says it (a mapping's key column is often the
+    one mapped to ``customerNumber``).
     """
 
-    def __init__(self, entity: Entity, *, update: bool = False) -> None:
+    def __init__(
+        self, entity: Entity, *, update: bool = False, key_column: str | None = None
+    ) -> None:
         self.entity = entity
         self.update = update
+        self.key_column = key_column or KEY_COLUMN
         self._schema = build_schema(entity, update=update)
         self._rules = _rules(entity, update)
         self._fields = {f.path: f for f in checked_fields(entity, update=update)}
@@ -193,8 +208,7 @@ class Validator:
         for (row, _), found in sorted(cells.items(), key=self._sort_key):
             errors.setdefault(row, []).extend(found)
         warnings = find_warnings(self.entity, chunk, skip=set(cells))
-        valid = chunk[~chunk.index.isin(list(errors))] if errors else chunk
-        return ChunkValidation(valid=valid, errors=errors, warnings=warnings)
+        return ChunkValidation(chunk, errors=errors, warnings=warnings)
 
     def _sort_key(self, item: tuple[tuple[int, str], list[RowError]]) -> tuple[int, int]:
         (row, prop), _ = item
@@ -242,18 +256,23 @@ class Validator:
         self, chunk: pd.DataFrame, cells: dict[tuple[int, str], list[RowError]]
     ) -> None:
         key = self.entity.key
+        repeated: dict[int, tuple[str, str]] = {}  # row -> its repeated number, as texts
         if self._numbers is not None and key in chunk.columns:
             rows, numbers = _numbers_of(chunk[key], self._fields[key], cells, key)
             for row, number, first in self._numbers.repeats(rows, numbers):
+                text = chunk.at[row, key]
                 message = f"{key} {number} also on row {first}"
-                error = RowError(row, key, CODE_DUPLICATE, message, chunk.at[row, key])
+                error = RowError(row, key, CODE_DUPLICATE, message, text)
                 cells.setdefault((row, key), []).append(error)
+                repeated[row] = (str(number), str(text).strip())
         if KEY_COLUMN in chunk.columns:
             keys = chunk[KEY_COLUMN]
             keys = keys[keys != ""]
             for row, value, first in self._keys.repeats(keys.index.tolist(), keys.tolist()):
+                if value in repeated.get(row, ()):
+                    continue  # the number's error already says it
                 message = f"source key '{value}' also on row {first}"
-                error = RowError(row, KEY_COLUMN, CODE_DUPLICATE, message, value)
+                error = RowError(row, self.key_column, CODE_DUPLICATE, message, value)
                 cells.setdefault((row, KEY_COLUMN), []).append(error)
 
 
@@ -262,7 +281,11 @@ def _numbers_of(
 ) -> tuple[list[int], Sequence[object]]:
     """(rows, numbers) of the non-empty, error-free cells, as the converted numbers."""
     bad = [row for (row, prop) in errors if prop == path]
-    cells = cells[(cells != "") & ~cells.index.isin(bad)]
+    cells = cells[(cells != "") & ~cells.index.isin(bad)] if bad else cells[cells != ""]
+    texts = cells.tolist()
+    joined = "".join(texts)
+    if joined.isascii() and joined.isdigit():  # the usual column: plain digits
+        return cells.index.tolist(), list(map(int, texts))
     # "1001", " 1001" and "1001.0" are one customer; they are error-free, hence within
     # 1..999999999 and exact as float64.
     numbers = pd.to_numeric(cells, errors="coerce")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.constraints import Entity
@@ -45,16 +46,41 @@ _ADDRESSES = re.compile(rf"\s*{_ADDRESS}(?:\s+{_ADDRESS})*\s*")
 _DENMARK = frozenset({"denmark", "danmark", "dk"})
 _CVR = re.compile(r"\s*\d{8}\s*", re.ASCII)
 
-Mask = Callable[[pd.DataFrame], pd.Series]
+#: (chunk, positions of the rule's filled cells) -> True where a cell deserves a warning.
+Mask = Callable[[pd.DataFrame, np.ndarray], np.ndarray]
 
 
-def _not_danish_cvr(chunk: pd.DataFrame) -> pd.Series:
+def _texts(chunk: pd.DataFrame, path: str, at: np.ndarray) -> np.ndarray:
+    return chunk[path].to_numpy(dtype=object)[at]
+
+
+def _not_matching(path: str, pattern: re.Pattern[str]) -> Mask:
+    """Cells of ``path`` that ``pattern`` does not match as a whole."""
+    fullmatch = pattern.fullmatch
+
+    def suspect(chunk: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+        texts = _texts(chunk, path, at)
+        return np.fromiter((fullmatch(t) is None for t in texts), dtype=bool, count=len(texts))
+
+    return suspect
+
+
+def _not_in(path: str, allowed: frozenset[str]) -> Mask:
+    """Cells of ``path`` that are none of ``allowed``."""
+    return lambda chunk, at: ~chunk[path].isin(allowed).to_numpy(dtype=bool)[at]
+
+
+def _not_danish_cvr(chunk: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    suspect = np.zeros(len(at), dtype=bool)
     if "country" not in chunk.columns:
-        return pd.Series(False, index=chunk.index)
+        return suspect
     countries = chunk["country"]
     # Few distinct countries: test each once, then match the column against the Danish ones.
     danish = {c for c in pd.unique(countries) if str(c).strip().casefold() in _DENMARK}
-    return countries.isin(danish) & ~chunk["corporateIdentificationNumber"].str.fullmatch(_CVR)
+    where = np.flatnonzero(countries.isin(danish).to_numpy(dtype=bool)[at])
+    texts = _texts(chunk, "corporateIdentificationNumber", at[where])
+    suspect[where] = [_CVR.fullmatch(t) is None for t in texts]
+    return suspect
 
 
 @dataclass(frozen=True)
@@ -69,17 +95,17 @@ class _WarningRule:
 _WARNING_RULES = (
     _WarningRule(
         "customers", "email", WARN_EMAIL,
-        lambda d: ~d["email"].str.fullmatch(_ADDRESSES),
+        _not_matching("email", _ADDRESSES),
         lambda t: f"'{t}' does not look like e-mail addresses separated by spaces",
     ),
     _WarningRule(
         "contacts", "email", WARN_EMAIL,
-        lambda d: ~d["email"].str.fullmatch(_ONE_ADDRESS),
+        _not_matching("email", _ONE_ADDRESS),
         lambda t: f"'{t}' does not look like an e-mail address",
     ),
     _WarningRule(
         "customers", "currency", WARN_CURRENCY,
-        lambda d: ~d["currency"].isin(ISO_4217),
+        _not_in("currency", ISO_4217),
         lambda t: f"'{t}' is not an ISO 4217 currency code (such as DKK or EUR)",
     ),
     _WarningRule(
@@ -99,7 +125,12 @@ def find_warnings(
         if rule.entity != entity.name or rule.path not in chunk.columns:
             continue
         cells = chunk[rule.path]
-        flagged = cells[(cells != "") & rule.suspect(chunk)]
+        filled = cells.to_numpy(dtype=object) != ""
+        if cells.hasnans:  # missing cells get no warning (nor, from pandera, an error)
+            filled &= cells.notna().to_numpy(dtype=bool)
+        at = np.flatnonzero(filled)
+        at = at[rule.suspect(chunk, at)]
+        flagged = cells.iloc[at]
         for row, text in zip(flagged.index.tolist(), flagged.tolist(), strict=True):
             if (row, rule.path) not in skip:
                 warning = RowError(row, rule.path, rule.code, rule.message(text), text)

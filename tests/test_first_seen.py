@@ -45,6 +45,27 @@ def test_repeats_agree_with_a_dict(chunks: list[list[object]]) -> None:
     assert len(seen) == len({v for chunk in chunks for v in chunk})
 
 
+# Chunks of digits only take a column-wide fast path: leading zeros, "0", blanks, and
+# texts too long for 64 bits must still be told apart exactly.
+DIGIT_TEXTS = st.one_of(
+    st.from_regex(r"0{0,2}[0-9]{0,3}", fullmatch=True),
+    st.from_regex(r"[1-9][0-9]{16,19}", fullmatch=True),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(DIGIT_TEXTS, max_size=12), max_size=8))
+def test_repeats_of_digit_texts_agree_with_a_dict(chunks: list[list[object]]) -> None:
+    seen = FirstSeen()
+    got = []
+    row = 2
+    for chunk in chunks:
+        got += list(seen.repeats(list(range(row, row + len(chunk))), chunk))
+        row += len(chunk)
+
+    assert got == dict_repeats(chunks)
+
+
 def test_texts_take_twenty_bytes_and_numbers_twelve() -> None:
     seen = FirstSeen()
     for start in range(0, 200_000, 5000):

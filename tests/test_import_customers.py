@@ -205,3 +205,41 @@ def test_errors_csv_reimports_with_formula_cells_restored(
     assert again.code == 0, again.out
     customer = sandbox.call(lambda: api_get(sandbox.url, "/customers/501"))
     assert customer["name"] == '=HYPERLINK("http://x.example")'
+
+
+def test_a_repeated_customer_number_that_is_also_the_key_is_one_error(cli, tmp_path: Path) -> None:
+    # customers.toml: key = "CustomerNo", the column mapped to customerNumber; row 37
+    # repeats row 36's 1035.
+    cli("validate", SAMPLES / "customers.csv", "--mapping", MAPPINGS / "customers.toml",
+        "--report", tmp_path / "r", "--no-progress")  # fmt: skip
+    row = {r["row"]: r for r in read_csv(tmp_path / "r" / "results.csv")}["37"]
+    errors = (tmp_path / "r" / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+
+    assert row["errors"] == "customerNumber: customerNumber 1035 also on row 36 (E04400)"
+    assert all(json.loads(line)["property"] != "_key" for line in errors)
+
+
+def test_a_repeated_source_key_names_and_marks_the_key_column(cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "Kundekode,Kundenr,Navn\nK-1,501,Alfa ApS\nK-1,502,Beta ApS\n", encoding="utf-8"
+    )
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        'entity = "customers"\nkey = "Kundekode"\n[columns]\n'
+        '"Kundenr" = "customerNumber"\n"Navn" = "name"\n[constants]\n'
+        '"currency" = "DKK"\n"customerGroup.customerGroupNumber" = 1\n'
+        '"paymentTerms.paymentTermsNumber" = 1\n"vatZone.vatZoneNumber" = 1\n',
+        encoding="utf-8",
+    )
+    result = cli("validate", source, "--mapping", mapping, "--report", tmp_path / "r")
+    results = read_csv(tmp_path / "r" / "results.csv")
+    sheet = load_workbook(tmp_path / "r" / "errors.xlsx").worksheets[0]
+    key_cell, number_cell = sheet["A2"], sheet["B2"]
+
+    assert result.code == 1
+    assert [r["status"] for r in results] == ["valid", "invalid"]
+    assert results[1]["errors"] == "Kundekode: source key 'K-1' also on row 2 (E04400)"
+    assert key_cell.value == "K-1" and key_cell.comment is not None
+    assert "source key 'K-1' also on row 2" in key_cell.comment.text
+    assert number_cell.comment is None

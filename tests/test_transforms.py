@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.transforms import TRANSFORMS, decimal_comma
+from pipeline.transforms import TRANSFORMS, decimal_comma, transform_column
 
 CELL = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 
@@ -40,6 +40,14 @@ def test_title_is_idempotent_on_latin_text(cells: list[str]) -> None:
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))
 def test_transforms_keep_empty_cells_empty(name: str) -> None:
     assert TRANSFORMS[name]("") == ""
+
+
+@given(
+    st.lists(st.one_of(CELL, st.from_regex(r"[0-9]{0,4}", fullmatch=True)), max_size=8),
+    st.sampled_from(sorted(TRANSFORMS)),
+)
+def test_a_column_transforms_as_its_cells_do(cells: list[str], name: str) -> None:
+    assert transform_column(name, list(cells)) == [TRANSFORMS[name](c) for c in cells]
 
 
 @given(CELL)

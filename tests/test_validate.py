@@ -225,6 +225,38 @@ def test_duplicate_numbers_and_keys_are_found_across_chunks():
     assert list(second.valid.index) == []
 
 
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        # The key column is the number's column: the number's error says it all.
+        pytest.param("1035", [("customerNumber", "customerNumber 1035 also on row 2")],
+                     id="key-is-the-number"),
+        # Another key, repeated too: its own error, naming the mapping's key column.
+        pytest.param("K-7", [("customerNumber", "customerNumber 1035 also on row 2"),
+                             ("Kundekode", "source key 'K-7' also on row 2")],
+                     id="key-is-another-value"),
+    ],
+)  # fmt: skip
+def test_a_repeated_key_is_reported_once_and_names_the_key_column(
+    key: str, expected: list[tuple[str, str]]
+):
+    validator = Validator(entity("customers"), key_column="Kundekode")
+    chunk = frame("customers", {"customerNumber": "1035", "_key": key},
+                  {"customerNumber": " 1035", "_key": key})  # fmt: skip
+    errors = validator.validate(chunk).errors
+    assert [(e.property, e.message) for e in errors[3]] == expected
+    assert {e.code for e in errors[3]} == {CODE_DUPLICATE}
+    assert 2 not in errors
+
+
+def test_a_repeated_key_alone_names_the_key_column_with_its_value():
+    validator = Validator(entity("customers"), key_column="Kundekode")
+    chunk = frame("customers", {"_key": "K-7"}, {"_key": "K-7"})  # numbers 1002 and 1003
+    assert validator.validate(chunk).errors == {
+        3: [RowError(3, "Kundekode", CODE_DUPLICATE, "source key 'K-7' also on row 2", "K-7")]
+    }
+
+
 def test_duplicate_group_numbers_and_blank_customer_numbers():
     groups = Validator(entity("customer-groups"))
     chunk = frame("customer-groups", {"customerGroupNumber": "10"}, {"customerGroupNumber": "10"})
