@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from pipeline.cli import main
-from pipeline.sandbox import SandboxConfig, run_sandbox
+from pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 
 APP_TOKEN = "test-app-secret-Xq7"
 GRANT_TOKEN = "test-grant-token-Zr9"
@@ -87,6 +88,17 @@ def start_sandbox() -> Iterator[Callable[..., SandboxHandle]]:
     yield start
     for thread in threads:
         thread.stop()
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Callable[..., Any]]:
+    """Start real sandboxes in the test's own event loop: ``await start(bucket=30)``."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**config: Any) -> RunningSandbox:
+            return await stack.enter_async_context(run_sandbox(SandboxConfig(**config)))
+
+        yield start
 
 
 @pytest.fixture

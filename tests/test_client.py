@@ -7,8 +7,7 @@ import itertools
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 
@@ -31,7 +30,7 @@ from pipeline.errors import (
     ThrottledError,
 )
 from pipeline.retry import RetryPolicy, parse_retry_after
-from pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from pipeline.sandbox import RunningSandbox
 
 APP = "app-secret-Q1w2e3"
 GRANT = "grant-secret-R4t5y6"
@@ -53,16 +52,6 @@ def customer(name: str, **extra: Any) -> dict[str, Any]:
 
 def settings(url: str, **overrides: Any) -> ApiSettings:
     return ApiSettings(url, APP, GRANT, **{"retry": FAST, **overrides})
-
-
-@pytest.fixture
-async def start() -> AsyncIterator[Callable[..., Any]]:
-    async with AsyncExitStack() as stack:
-
-        async def start(**config: Any) -> RunningSandbox:
-            return await stack.enter_async_context(run_sandbox(SandboxConfig(**config)))
-
-        yield start
 
 
 # -- pure parts ------------------------------------------------------------------------

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from pipeline.ratelimit import (
     parse_rate_header,
 )
 from pipeline.retry import RetryPolicy
-from pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from pipeline.sandbox import RunningSandbox
 from pipeline.writer import WriteJob, WriteOutcome, run_writes
 
 
@@ -140,16 +139,6 @@ def _customer(i: int) -> dict[str, Any]:
         "paymentTerms": {"paymentTermsNumber": 1},
         "vatZone": {"vatZoneNumber": 1},
     }
-
-
-@pytest.fixture
-async def start() -> AsyncIterator[Callable[..., Any]]:
-    async with AsyncExitStack() as stack:
-
-        async def start(**config: Any) -> RunningSandbox:
-            return await stack.enter_async_context(run_sandbox(SandboxConfig(**config)))
-
-        yield start
 
 
 FAST_RETRY = RetryPolicy(max_attempts=12, base_delay_s=0.05, max_delay_s=1.0)

@@ -9,7 +9,6 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ import pytest
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.errors import AuthError
 from pipeline.retry import RetryPolicy
-from pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from pipeline.writer import (
     AMBIGUOUS_CODE,
     UNAVAILABLE_CODE,
@@ -47,16 +45,6 @@ def jobs_for(rows: int, *, prefix: str = "R") -> list[WriteJob]:
         WriteJob(i, "POST", "/customers", customer(f"{prefix}{i}"), f"run{run}-row{i}", tag=i)
         for i in range(2, rows + 2)
     ]
-
-
-@pytest.fixture
-async def start() -> AsyncIterator[Callable[..., Any]]:
-    async with AsyncExitStack() as stack:
-
-        async def start(**config: Any) -> RunningSandbox:
-            return await stack.enter_async_context(run_sandbox(SandboxConfig(**config)))
-
-        yield start
 
 
 class Recorder:
