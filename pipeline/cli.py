@@ -1,7 +1,8 @@
 """``econ-import``: parse arguments, build settings, call the library, map to an exit code.
 
 Commands: ``import``, ``validate`` (``import --dry-run``, no network), ``template``,
-``export`` and ``sandbox``. Exit codes: 0 every row succeeded, 1 some row did not,
+``export``, ``forget`` (clear an agreement's ledger) and ``sandbox``. Exit codes: 0 every
+row succeeded (or was skipped because its record already exists), 1 some row did not,
 2 nothing could start (bad mapping, unreadable file, missing token), 3 the run was
 stopped before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
 """
@@ -29,6 +30,7 @@ from pipeline.importer import EXIT_INTERRUPTED, EXIT_NOT_STARTED, prepare, run_i
 from pipeline.job import load_job
 from pipeline.redact import Redactor, install_log_filter
 from pipeline.settings import DEFAULT_CONCURRENCY, DEFAULT_REPORT_ROOT, MODES, RunSettings, Step
+from pipeline.state import default_journal, default_ledger
 
 #: Tokens the embedded sandbox is given when the environment names none.
 SANDBOX_TOKENS = {
@@ -57,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("entity", choices=list(ENTITIES))
     export.add_argument("-o", "--output", type=Path, required=True, help=".csv or .xlsx")
     _add_connection_arguments(export)
+    forget = commands.add_parser(
+        "forget",
+        help="clear the ledger of one agreement (from --base-url and the grant token)",
+        description="Remove what the ledger remembers of one agreement, so that the next "
+        "import no longer recognises rows by it. The agreement is the one the tokens in "
+        "the environment and --base-url (or ECONOMIC_BASE_URL) name.",
+    )
+    forget.add_argument("--entity", choices=list(ENTITIES), help="only this entity")
+    forget.add_argument("--base-url", help="API base URL (default: $ECONOMIC_BASE_URL or live)")
     from pipeline.sandbox import add_sandbox_arguments
 
     sandbox = commands.add_parser("sandbox", help="run the local sandbox of the API")
@@ -82,7 +93,8 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--journal",
         type=Path,
-        help="journal file (default: journal.sqlite beside the report folder)",
+        help="journal file (default: journal.sqlite in the state folder, "
+        "$ECONOMIC_IMPORT_HOME or the user state directory)",
     )
     p.add_argument(
         "--retry-failed",
@@ -126,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _template(args)
         if args.command == "export":
             return asyncio.run(_export(args))
+        if args.command == "forget":
+            return _forget(args)
         return asyncio.run(_import(args))
     except EconImportError as exc:
         print(f"econ-import: {exc}", file=sys.stderr)
@@ -160,7 +174,8 @@ async def _import(args: argparse.Namespace) -> int:
     settings = RunSettings(
         steps=tuple(steps),
         report_dir=report_dir,
-        journal=_journal_path(args, report_dir),
+        journal=_journal_path(args),
+        ledger=None if args.sandbox else default_ledger(),
         mode=args.mode,
         concurrency=args.concurrency,
         dry_run=dry_run,
@@ -220,12 +235,31 @@ def _steps(args: argparse.Namespace) -> list[Step]:
     return [Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
 
 
-def _journal_path(args: argparse.Namespace, report_dir: Path) -> Path | None:
+def _journal_path(args: argparse.Namespace) -> Path | None:
     if args.journal is not None:
         return Path(args.journal)
     if args.sandbox:
         return None  # the embedded sandbox starts empty: there is nothing to resume
-    return report_dir.parent / "journal.sqlite"
+    return default_journal()
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """Remove one agreement's ledger entries and say how many went."""
+    from pipeline.journal import target_id
+    from pipeline.ledger import forget
+
+    api = settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens: ConfigError
+    path = default_ledger()
+    removed = forget(
+        path, target=target_id(api.base_url, api.agreement_grant_token), entity=args.entity
+    )
+    what = f"{args.entity} of " if args.entity else ""
+    if not removed:
+        print(f"the ledger {path} holds nothing of {what}the agreement at {api.base_url}")
+        return 0
+    counts = ", ".join(f"{n} {name}" for name, n in sorted(removed.items()))
+    print(f"removed from the ledger {path}: {counts} (agreement at {api.base_url})")
+    return 0
 
 
 @asynccontextmanager

@@ -9,7 +9,11 @@ from typing import TextIO
 
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.importer import PreparedStep, RunOutcome
+from pipeline.mapping import apply_mapping
+from pipeline.match_rules import can_match, row_values
 from pipeline.ratelimit import RateState
+from pipeline.recognise import can_be_recognised
+from pipeline.table import frame_records
 
 #: e-conomic's fair-use policy: 50,000 API calls per 24 hours per agreement (API-FACTS.md).
 FAIR_USE_CALLS_PER_DAY = 50_000
@@ -33,6 +37,20 @@ def count_rows(step: PreparedStep) -> int:
     return sum(len(chunk) for chunk in step.table.chunks(50_000))
 
 
+def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
+    """Rows only the ledger can recognise (no own number, no usable match values), and
+    rows whose match values are all empty: a fresh state folder would create them again."""
+    mapping, entity = step.mapping, step.entity
+    ledger_only = unmatchable = 0
+    for chunk in step.table.chunks(50_000):
+        for record in frame_records(apply_mapping(chunk, mapping)):
+            if mapping.match and not can_match(row_values(mapping.match, record)):
+                unmatchable += 1
+            if not can_be_recognised(entity, mapping.match, record):
+                ledger_only += 1
+    return ledger_only, unmatchable
+
+
 async def print_plan(
     prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
 ) -> None:
@@ -45,7 +63,30 @@ async def print_plan(
     lines = plan_lines(
         rows=sum(rows), inputs=len(prepared), calls=estimate_calls(prepared, rows), budget=budget
     )
+    unrecognisable = [count_unrecognisable(step) for step in prepared]
+    lines += identity_lines(
+        ledger_only=sum(n for n, _ in unrecognisable),
+        unmatchable=sum(n for _, n in unrecognisable),
+    )
     print("\n".join(lines), file=out or sys.stdout)
+
+
+def identity_lines(*, ledger_only: int, unmatchable: int) -> list[str]:
+    """The plan's warnings about rows that a run elsewhere would not recognise (issue #9)."""
+    lines: list[str] = []
+    if ledger_only:
+        lines.append(
+            f"Note: {ledger_only} row(s) have no number of their own and no match rule "
+            "values, so only this machine's ledger recognises them: a run from another "
+            "machine or with a fresh state folder would create them again (add a number "
+            'column or a match rule, e.g. match = ["corporateIdentificationNumber"]).'
+        )
+    if unmatchable:
+        lines.append(
+            f"Note: {unmatchable} row(s) have empty match values: they cannot be matched "
+            "to an existing record and are created unless the ledger knows them."
+        )
+    return lines
 
 
 def plan_lines(*, rows: int, inputs: int, calls: int, budget: RateState | None) -> list[str]:
@@ -86,7 +127,7 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     width = max(len(name) for name in counts)
     print("\nSummary", file=out)
     for name, value in counts.items():
-        if name == "valid" and not value:
+        if name in ("valid", "skipped_existing") and not value:
             continue
         print(f"  {name:<{width}}  {value}", file=out)
     report = outcome.report
@@ -98,6 +139,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     print(f"  summary  {report.summary}", file=out)
     if outcome.journal is not None:
         print(f"  journal  {outcome.journal}", file=out)
+    if outcome.ledger is not None:
+        print(f"  ledger   {outcome.ledger}", file=out)
     if outcome.stopped_by:
         print(f"\nStopped: {outcome.stopped_by}", file=sys.stderr)
     elif outcome.interrupted:

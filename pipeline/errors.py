@@ -92,5 +92,8 @@ class RowError:
     origin: Origin = "local"
 
     def describe(self) -> str:
-        """``property: message (code)``, the form used in results.csv."""
+        """``property: message (code)``, the form used in results.csv; an error of the
+        whole row (no property) reads ``CODE: message``."""
+        if not self.property:
+            return f"{self.code}: {self.message}"
         return f"{self.property}: {self.message} ({self.code})"

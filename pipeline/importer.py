@@ -32,6 +32,7 @@ from pipeline.inputs import (
     read_chunks,
 )
 from pipeline.journal import Journal, abandon_unfinished, target_id
+from pipeline.ledger import Ledger
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Summary
 from pipeline.parents import ParentIndex
@@ -75,6 +76,7 @@ class RunOutcome:
     interrupted: bool = False
     stopped_by: str = ""
     journal: Path | None = None
+    ledger: Path | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -108,17 +110,21 @@ async def run_import(
     secrets = (*secrets, *(api.secrets() if api is not None else ()))
     summary = Summary()
     journal = _open_journal(settings, prepared, api)
+    ledger = _open_ledger(settings, api)
     outcome = RunOutcome(
         summary=summary,
         report=None,  # type: ignore[arg-type]
         journal=settings.journal if journal else None,
+        ledger=settings.ledger if ledger else None,
     )
     if journal is not None and journal.resumed:
         outcome.notes.append(f"resuming the unfinished run in {settings.journal}")
     cursor = Cursor()
     with ReportWriter(settings.report_dir, redactor=Redactor(secrets)) as report:
         try:
-            await _run_with_client(settings, prepared, report, outcome, cursor, api, journal)
+            await _run_with_client(
+                settings, prepared, report, outcome, cursor, api, (journal, ledger)
+            )
             if journal is not None and not outcome.interrupted and not outcome.stopped_by:
                 journal.finish()
         except asyncio.CancelledError:
@@ -143,6 +149,8 @@ async def run_import(
             )
             if journal is not None:
                 journal.close()
+            if ledger is not None:
+                ledger.close()
     return outcome
 
 
@@ -153,15 +161,15 @@ async def _run_with_client(
     outcome: RunOutcome,
     cursor: Cursor,
     api: ApiSettings | None,
-    journal: Journal | None,
+    state: tuple[Journal | None, Ledger | None],
 ) -> None:
     if api is None:
-        await _run_steps(settings, prepared, report, outcome, cursor, client=None, journal=None)
+        await _run_steps(settings, prepared, report, outcome, cursor, client=None, state=state)
         return
     async with ApiClient(api) as client:
         try:
             await _run_steps(
-                settings, prepared, report, outcome, cursor, client=client, journal=journal
+                settings, prepared, report, outcome, cursor, client=client, state=state
             )
         finally:
             outcome.summary.requests = client.stats.requests
@@ -181,6 +189,13 @@ def _open_journal(
     return Journal.open(settings.journal, target=target, sources=sources, secrets=api.secrets())
 
 
+def _open_ledger(settings: RunSettings, api: ApiSettings | None) -> Ledger | None:
+    """The agreement's ledger; a dry run reads and writes none (it sends nothing)."""
+    if api is None or settings.dry_run:
+        return None
+    return Ledger.open(settings.ledger, target=target_id(api.base_url, api.agreement_grant_token))
+
+
 async def _run_steps(
     settings: RunSettings,
     prepared: Sequence[PreparedStep],
@@ -189,16 +204,16 @@ async def _run_steps(
     cursor: Cursor,
     *,
     client: ApiClient | None,
-    journal: Journal | None,
+    state: tuple[Journal | None, Ledger | None],
 ) -> None:
     summary = outcome.summary
-    parents = ParentIndex(journal)
+    parents = ParentIndex(state[0])
     has_children = any(p.entity.parent for p in prepared)
     with tqdm(unit=" rows", disable=not settings.progress, dynamic_ncols=True) as bar:
         for index, step in enumerate(prepared):
             cursor.step, cursor.chunks = index, None
             begin_input(report, step)
-            ctx = await _context(settings, step, client=client, journal=journal, parents=parents)
+            ctx = await _context(settings, step, client=client, state=state, parents=parents)
             ctx.record_parents = has_children and step.entity.name == "customers"
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
@@ -249,16 +264,17 @@ async def _context(
     step: PreparedStep,
     *,
     client: ApiClient | None,
-    journal: Journal | None,
+    state: tuple[Journal | None, Ledger | None],
     parents: ParentIndex,
 ) -> StepContext:
+    journal, ledger = state
     names = None
     lookups = step.mapping.lookups()
     if lookups and client is not None:
         names = await NameResolver.load(client, step.entity, lookups)
     existing = None
     if client is not None and not settings.dry_run:
-        existing = ExistingRecords(client, step.entity)
+        existing = ExistingRecords(client, step.entity, match=step.mapping.match)
     return StepContext(
         source=step.label,
         sheet=step.source.sheet,
@@ -274,6 +290,7 @@ async def _context(
         parents=parents,
         client=None if settings.dry_run else client,
         journal=journal,
+        ledger=ledger,
         names=names,
         existing=existing,
         journal_states=journal.states(step.source.source_id) if journal else {},
@@ -281,4 +298,4 @@ async def _context(
 
 
 def _succeeded(summary: Summary) -> int:
-    return summary.created + summary.updated + summary.unchanged + summary.valid
+    return summary.succeeded

@@ -8,7 +8,6 @@ input's part of the report.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +125,7 @@ def add_results(
     cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
         report.add(result, cells.get(result.row, {}))
-    summary.count_all(Counter(r.status for r in results))
+    summary.count_results(results)
 
 
 def _report_encoding(encoding: str | None) -> str:

@@ -8,6 +8,7 @@ choices, and constants are checked against ``pipeline.constraints`` up front::
     key = "Kundenr"               # source column identifying the row in the source system
     skip_rows = 0                 # lines above the header row (as in e-conomic's import)
     sheet = "Kunder"              # optional: the workbook sheet to read
+    match = ["corporateIdentificationNumber"]   # optional: how an existing record is found
 
     [columns]                     # source column -> property path, a rule, or false
     "Navn" = "name"
@@ -39,6 +40,7 @@ from pipeline.checks import check_value
 from pipeline.constraints import ENTITIES, Entity
 from pipeline.convert import ConversionError, convert_cell
 from pipeline.errors import ConfigError
+from pipeline.match_rules import MatchRule, check_match
 from pipeline.payload import value_text
 from pipeline.transforms import (
     TRANSFORMS,
@@ -72,7 +74,9 @@ PARENT_KEY = "customer.key"
 KEY_COLUMN = "_key"
 #: In a value map, the target of every non-empty value the map does not name.
 WILDCARD = "*"
-TOP_LEVEL_KEYS = ("entity", "key", "skip_rows", "sheet", "columns", "constants", "defaults")
+TOP_LEVEL_KEYS = (
+    "entity", "key", "skip_rows", "sheet", "match", "columns", "constants", "defaults"
+)  # fmt: skip
 RULE_KEYS = ("property", "transforms", "values", "lookup")
 
 
@@ -100,6 +104,7 @@ class Mapping:
     path: Path | None = None
     ignored: tuple[str, ...] = ()
     sheet: str | None = None
+    match: MatchRule = ()  # pipeline.match_rules
 
     def check_columns(self, columns: Sequence[str], *, source: str | Path | None = None) -> None:
         """ConfigError naming the source columns this mapping needs that ``columns`` lacks."""
@@ -224,6 +229,7 @@ class _Parser:
         constants = self.values(entity, self.table(doc, "constants"), "constants")
         defaults = self.values(entity, self.table(doc, "defaults"), "defaults")
         self.no_conflicts(rules, constants, defaults)
+        produced = [r.property for r in rules] + list(constants) + list(defaults)
         return Mapping(
             entity,
             key=self.text_or_none(doc, "key"),
@@ -234,7 +240,16 @@ class _Parser:
             path=self.path,
             ignored=ignored,
             sheet=self.text_or_none(doc, "sheet"),
+            match=self.match(entity, doc, produced),
         )
+
+    def match(self, entity: Entity, doc: dict[str, object], produced: list[str]) -> MatchRule:
+        if "match" not in doc:
+            return ()
+        try:
+            return check_match(entity, doc["match"], produced=produced, where="match")
+        except ValueError as exc:
+            raise self.fail(str(exc)) from None
 
     def entity(self, named: object, wanted: str | None) -> Entity:
         if named is not None and wanted is not None and named != wanted:

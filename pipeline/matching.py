@@ -8,6 +8,8 @@ How a row is matched to an existing record, per entity (issue #4, "Modes"):
 - contacts: within their customer, by e-mail (case-insensitive), else by name;
 - delivery locations: within their customer, by address and postal code.
 
+A mapping's match rule (``pipeline.match_rules``) adds a second way: customers and groups
+by the API's ``filter`` on the rule's properties, children on their customer's records.
 Each look-up reads a collection once per batch (or once per parent customer), so matching
 costs a few GETs per thousand rows rather than one per row.
 """
@@ -19,8 +21,9 @@ from typing import Any
 
 from pipeline.client import ApiClient
 from pipeline.constraints import Entity
-from pipeline.endpoints import collection_url
+from pipeline.endpoints import collection_url, record_id
 from pipeline.errors import ConfigError
+from pipeline.match_rules import MatchRule, can_match, filters, record_values, row_values
 from pipeline.payload import flatten
 
 IN_FILTER_MAX = 200  # API-FACTS.md: "$in:[1,2,3] takes at most 200 values"
@@ -49,28 +52,78 @@ def match_key(entity: Entity, record: Mapping[str, Any]) -> str:
 class ExistingRecords:
     """Existing API records of one entity, fetched for the rows at hand."""
 
-    def __init__(self, client: ApiClient, entity: Entity) -> None:
+    def __init__(self, client: ApiClient, entity: Entity, *, match: MatchRule = ()) -> None:
         self._client = client
         self._entity = entity
+        self._match = match
         self._records: dict[tuple[str, str], dict[str, Any]] = {}
         self._fetched_parents: set[str] = set()
+        self._children: dict[str, list[dict[str, Any]]] = {}
+        self._matched: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+        self._match_fetched: set[tuple[str, ...]] = set()
 
-    async def fetch(self, keys: Iterable[str], *, parents: Iterable[str] = ()) -> None:
-        """Read what exists for these match keys (top-level) or these parents (children)."""
+    async def fetch(
+        self, keys: Iterable[str], *, parents: Iterable[str] = (), ids: Iterable[str] = ()
+    ) -> None:
+        """Read what exists for these match keys or record ``ids`` (top-level: both are
+        numbers), or under these parents (children)."""
         if self._entity.parent is None:
-            await self._fetch_numbers(sorted({k for k in keys if k.isdigit()}))
+            numbers = {k for k in keys if k.isdigit()} | {i for i in ids if i.isdigit()}
+            await self._fetch_numbers(sorted(numbers))
         else:
             for parent in sorted(set(parents) - self._fetched_parents):
                 await self._fetch_children(parent)
+
+    async def fetch_matches(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Read the records these rows may match by the rule (top-level entities only;
+        children are matched on their parent's records, read by ``fetch``)."""
+        if not self._match or self._entity.parent is not None:
+            return
+        wanted = [r for r in rows if row_values(self._match, r) not in self._match_fetched]
+        path = self._entity.collection_path
+        for text in filters(self._entity, self._match, wanted):
+            async for item in self._client.iter_collection(path, params={"filter": text}):
+                self._add_match(item)
+        self._match_fetched.update(row_values(self._match, r) for r in wanted)
 
     def find(self, key: str, *, parent: str = "") -> dict[str, Any] | None:
         """The existing record with this match key (under ``parent`` for children)."""
         return self._records.get((parent, key)) if key else None
 
+    def find_id(self, number: str, *, parent: str = "") -> dict[str, Any] | None:
+        """The existing record with this number (under ``parent`` for children), if read."""
+        if self._entity.parent is None:
+            return self._records.get(("", number))
+        for item in self._children.get(parent, ()):
+            if record_id(self._entity, item) == number:
+                return item
+        return None
+
+    def matches(self, row: Mapping[str, Any], *, parent: str = "") -> list[dict[str, Any]]:
+        """Every record the rule matches to ``row`` (none without a rule or values)."""
+        values = row_values(self._match, row)
+        if not self._match or not can_match(values):
+            return []
+        if self._entity.parent is None:
+            return list(self._matched.get(values, {}).values())
+        return [
+            item
+            for item in self._children.get(parent, ())
+            if record_values(self._match, item, self._entity) == values
+        ]
+
     def remember(self, key: str, record: dict[str, Any], *, parent: str = "") -> None:
         """Add a record this run created, so a later duplicate row matches it."""
         if key:
             self._records[(parent, key)] = record
+        if self._entity.parent is not None:
+            self._children.setdefault(parent, []).append(record)
+        elif self._match:
+            self._add_match(record)
+
+    def _add_match(self, item: dict[str, Any]) -> None:
+        values = record_values(self._match, item, self._entity)
+        self._matched.setdefault(values, {})[record_id(self._entity, item)] = item
 
     async def _fetch_numbers(self, numbers: list[str]) -> None:
         path = self._entity.collection_path
@@ -94,6 +147,7 @@ class ExistingRecords:
             async for item in self._client.iter_collection(path):
                 key = match_key(self._entity, flatten(item, self._entity))
                 self._records.setdefault((parent, key), item)
+                self._children.setdefault(parent, []).append(item)
         except ConfigError:
             # The parent customer does not exist (404): nothing matches, and the write
             # itself gets the API's 404, which reports the row as rejected.

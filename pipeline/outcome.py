@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,6 +24,24 @@ class Status(StrEnum):
     @property
     def succeeded(self) -> bool:
         return self in SUCCEEDED
+
+
+#: A row skipped because its record already exists (create mode): a success for the exit
+#: code, unlike a row skipped because its parent was not imported (PARENT_NOT_IMPORTED).
+CODE_EXISTS = "EXISTS"
+
+
+def is_success(result: RowResult) -> bool:
+    """True for created, updated, unchanged and valid rows, and for a row ``skipped``
+    because its record already exists (ledger, number or match rule)."""
+    if result.status in SUCCEEDED:
+        return True
+    return result.status is Status.SKIPPED and exists_already(result.errors)
+
+
+def exists_already(errors: Sequence[RowError]) -> bool:
+    """True when a skipped row's errors say only that its record already exists."""
+    return bool(errors) and all(e.code == CODE_EXISTS for e in errors)
 
 
 #: The statuses of a row that succeeded (``Status.succeeded``), for a cheap ``in`` per row.
@@ -93,6 +111,8 @@ class Summary:
     rejected: int = 0
     failed: int = 0
     valid: int = 0
+    #: Of ``skipped``, the rows whose record already exists: they count as succeeded.
+    skipped_existing: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
@@ -108,12 +128,30 @@ class Summary:
             self.rows += n
             setattr(self, status.value, getattr(self, status.value) + n)
 
+    def count_results(self, results: Sequence[RowResult]) -> None:
+        """Add a batch's rows: by status, and the skips of records that already exist."""
+        counts: dict[Status, int] = {}
+        for result in results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+            if result.status is Status.SKIPPED and exists_already(result.errors):
+                self.skipped_existing += 1
+        self.count_all(counts)
+
+    @property
+    def succeeded(self) -> int:
+        """Rows that succeeded, including those skipped because their record exists."""
+        done = self.created + self.updated + self.unchanged + self.valid
+        return done + self.skipped_existing
+
     @property
     def all_succeeded(self) -> bool:
-        return self.rows == self.created + self.updated + self.unchanged + self.valid
+        """Exit code 0: every row created, updated, unchanged, valid or already there."""
+        return self.rows == self.succeeded
 
     def as_dict(self) -> dict[str, float | int]:
-        """The contract's counters in order, then ``valid`` (dry runs) at the end."""
+        """The contract's counters in order, then ``valid`` (dry runs) and
+        ``skipped_existing`` (the part of ``skipped`` that is a success) at the end."""
         out: dict[str, float | int] = {name: getattr(self, name) for name in SUMMARY_FIELDS}
         out["valid"] = self.valid
+        out["skipped_existing"] = self.skipped_existing
         return out

@@ -1,7 +1,7 @@
 """Writes in doubt: look the record up first, and write again only if it is absent.
 
 A row's write is *in doubt* when its request went out and no answer came back (the
-writer's ``AMBIGUOUS`` outcome: a timeout, a connection closed after sending, or a key too
+writer's ``NO_ANSWER`` outcome: a timeout, a connection closed after sending, or a key too
 old to trust), or when a run stopped while the row was in flight (the journal's
 ``inflight`` state). Repeating it with the same ``Idempotency-Key`` is safe only while the
 API still remembers the key: one hour on the live API (API-FACTS.md "Idempotency"; our
@@ -13,8 +13,12 @@ margin is ``ApiSettings.key_ttl_s``). So a row in doubt is looked up with a fres
   "unchanged" that ``decide`` would say into what this row's own write did);
 - absent: the row is sent again, with the same key while the key is young (a late
   arrival of the first request is then still a replay), else with a new key;
-- no match key to look it up by (a customer without ``customerNumber``) and the key too
-  old: the row fails with ``AMBIGUOUS`` rather than risk a second record.
+- no match key to look it up by (a customer without ``customerNumber`` and without match
+  values) and the key too old: the row fails with ``NO_ANSWER`` rather than risk a second
+  record. The mapping's match rule counts as a way to look it up; when it finds several
+  records, the row fails too (nothing is guessed).
+
+Whatever a look-up finds and settles as written goes into the ledger like any success.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.decide import Decision, decide
 from pipeline.errors import RowError
+from pipeline.match_rules import MatchRule
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Status
-from pipeline.writer import AMBIGUOUS_CODE
+from pipeline.writer import NO_ANSWER_CODE
 
-#: Look-up-and-resend rounds for one row before it is reported as failed (AMBIGUOUS).
+#: Look-up-and-resend rounds for one row before it is reported as failed (NO_ANSWER).
 MAX_DOUBT_ROUNDS = 3
 
 
@@ -86,11 +91,19 @@ def resolve(
 
 
 async def look_up(
-    client: ApiClient, entity: Entity, *, keys: Iterable[str], parents: Iterable[str]
+    client: ApiClient,
+    entity: Entity,
+    *,
+    keys: Iterable[str],
+    parents: Iterable[str],
+    match: MatchRule = (),
+    rows: Iterable[dict[str, str]] = (),
 ) -> ExistingRecords:
-    """The records as they are now, for these match keys (or under these parents)."""
-    records = ExistingRecords(client, entity)
+    """The records as they are now, for these match keys (or under these parents), and
+    for these rows' values of the ``match`` rule."""
+    records = ExistingRecords(client, entity, match=match)
     await records.fetch(keys, parents=parents)
+    await records.fetch_matches(rows)
     return records
 
 
@@ -112,7 +125,7 @@ def _unverifiable(entity: Entity, row: int) -> RowError:
     return RowError(
         row=row,
         property=entity.key if by == entity.key else "",
-        code=AMBIGUOUS_CODE,
+        code=NO_ANSWER_CODE,
         origin="api",
         message=(
             "the write got no answer and its idempotency key may have expired; the "

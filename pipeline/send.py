@@ -6,11 +6,15 @@ Per row, in order:
    (a failed one is tried again only with ``--retry-failed``);
 2. a row the journal has *in flight* (the run stopped before its answer was recorded) is
    in doubt: see ``pipeline.reconcile``;
-3. any other row is decided against what exists (``pipeline.decide``) and written.
+3. any other row is recognised (its own number, the ledger, the match rule:
+   ``pipeline.recognise``), decided against what exists (``pipeline.decide``) and written.
 
 The journal is written before every write (``inflight``, with the key and when it was
 first sent) and after every answer (``done`` / ``failed``), so a crash at any point leaves
-each row recorded as sent or not. An answer that never came (``AMBIGUOUS``) leaves the row
+each row recorded as sent or not. A success goes into the ledger *before* the journal marks
+it done: a crash between the two leaves the row in flight, to be looked up again, never
+done in the journal yet unknown to the ledger. An answer that never came (``NO_ANSWER``,
+written ``AMBIGUOUS`` by earlier versions) leaves the row
 in flight and in doubt: it is looked up afresh and written again only if absent, for at
 most ``MAX_DOUBT_ROUNDS`` rounds.
 """
@@ -27,9 +31,17 @@ from pipeline.errors import RowError
 from pipeline.journal import RowState
 from pipeline.matching import match_key
 from pipeline.outcome import Status
+from pipeline.recognise import (
+    Recognition,
+    as_recognised,
+    can_be_recognised,
+    identify,
+    recognise,
+    recognise_rows,
+)
 from pipeline.reconcile import MAX_DOUBT_ROUNDS, InDoubt, key_is_fresh, look_up, resolve
 from pipeline.step import RowWork, StepContext, row_result
-from pipeline.writer import AMBIGUOUS_CODE, WriteJob, WriteOutcome, run_writes
+from pipeline.writer import NO_ANSWER_CODES, WriteJob, WriteOutcome, run_writes
 
 Doubt = tuple[RowWork, InDoubt]
 
@@ -38,11 +50,7 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
     """Give every row of ``works`` its result, writing what needs writing."""
     assert ctx.client is not None
     open_rows = [w for w in works if not _settled_by_journal(ctx, w)]
-    if ctx.existing is not None and open_rows:
-        await ctx.existing.fetch(
-            (match_key(ctx.entity, w.record) for w in open_rows),
-            parents=(w.parent for w in open_rows),
-        )
+    recognised = await recognise_rows(ctx, open_rows) if ctx.existing and open_rows else {}
     jobs: list[WriteJob] = []
     doubts: list[Doubt] = []
     for work in open_rows:
@@ -51,7 +59,7 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
         if doubt is not None:
             doubts.append((work, doubt))
             continue
-        decision = _decide(ctx, work)
+        decision = _decide(ctx, work, recognised.get(work.row, Recognition()))
         if decision.sends:
             key = _new_key(ctx, work, decision, renew=state is not None)
             jobs.append(_job(ctx, work, decision, key=key))
@@ -61,15 +69,19 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
     await _settle_doubts(ctx, doubts)
 
 
-def _decide(ctx: StepContext, work: RowWork) -> Decision:
+def _decide(ctx: StepContext, work: RowWork, found: Recognition) -> Decision:
     assert work.payload is not None
-    existing = ctx.existing
-    found = (
-        existing.find(match_key(ctx.entity, work.record), parent=work.parent) if existing else None
+    if found.errors:  # more than one candidate: nothing is written, and it is no success
+        return Decision(status=Status.SKIPPED, errors=found.errors)
+    decision = decide(
+        ctx.entity,
+        work.payload,
+        mode=ctx.mode,
+        existing=found.record,
+        parent=work.parent,
+        row=work.row,
     )
-    return decide(
-        ctx.entity, work.payload, mode=ctx.mode, existing=found, parent=work.parent, row=work.row
-    )
+    return as_recognised(ctx.entity, decision, found, row=work.row)
 
 
 def _settled_by_journal(ctx: StepContext, work: RowWork) -> bool:
@@ -80,6 +92,12 @@ def _settled_by_journal(ctx: StepContext, work: RowWork) -> bool:
     if state.state == "failed" and ctx.retry_failed:
         return False
     status = Status(state.status) if state.status else Status.FAILED
+    if state.state == "done" and state.api_id and ctx.ledger is not None:
+        # Done by an earlier version, or before a crash: make sure the ledger knows it.
+        identify(work)
+        ctx.ledger.record(
+            ctx.entity.name, work.identity, digest=work.digest, record_id=state.api_id, keep=True
+        )
     work.result = row_result(
         ctx, work, status, http=state.http_status, id=state.api_id or "", errors=state.errors
     )
@@ -90,7 +108,7 @@ def _doubt_from_journal(state: RowState | None, *, retry_failed: bool) -> InDoub
     """In flight when the last run stopped, or failed without an answer (with --retry-failed)."""
     if state is None or not state.method or not state.idem_key:
         return None
-    lost = state.state == "failed" and any(e.code == AMBIGUOUS_CODE for e in state.errors)
+    lost = state.state == "failed" and any(e.code in NO_ANSWER_CODES for e in state.errors)
     if state.state == "inflight" or (lost and retry_failed):
         return InDoubt(method=state.method, key=state.idem_key, first_sent_at=state.sent_at)
     return None
@@ -166,7 +184,7 @@ def _settle(ctx: StepContext, outcome: WriteOutcome) -> InDoubt | None:
         body = outcome.body if isinstance(outcome.body, dict) else None
         _mark_done(ctx, work, status, http=outcome.http_status, record=body)
         return None
-    if any(e.code == AMBIGUOUS_CODE for e in outcome.errors):
+    if any(e.code in NO_ANSWER_CODES for e in outcome.errors):
         job = outcome.job
         return InDoubt(job.method, job.idempotency_key, work.key_sent_at, tuple(outcome.errors))
     status = Status.REJECTED if outcome.kind == "rejected" else Status.FAILED
@@ -187,21 +205,30 @@ async def _settle_doubts(ctx: StepContext, doubts: list[Doubt]) -> None:
 async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJob]:
     """Settle the rows found by a fresh look-up; the jobs to send for the others."""
     assert ctx.client is not None
-    keys = {work.row: match_key(ctx.entity, work.record) for work, _ in doubts}
+    rule = ctx.mapping.match
     found = await look_up(
-        ctx.client, ctx.entity, keys=keys.values(), parents=(w.parent for w, _ in doubts)
+        ctx.client,
+        ctx.entity,
+        keys=(match_key(ctx.entity, w.record) for w, _ in doubts),
+        parents=(w.parent for w, _ in doubts),
+        match=rule,
+        rows=(w.record for w, _ in doubts),
     )
     now, ttl_s = time.time(), ctx.client.settings.key_ttl_s
     jobs: list[WriteJob] = []
     for work, doubt in doubts:
         assert work.payload is not None
-        record = found.find(keys[work.row], parent=work.parent)
+        now_there = recognise(ctx.entity, work, existing=found, entry=None, rule=rule)
+        if now_there.errors:  # several records match: which one is ours cannot be told
+            _mark_failed(ctx, work, Status.FAILED, http=None, errors=list(now_there.errors))
+            continue
+        record = now_there.record
         resolution = resolve(
             ctx.entity,
             work.payload,
             doubt=doubt,
             found=record,
-            has_match_key=bool(keys[work.row]),
+            has_match_key=can_be_recognised(ctx.entity, rule, work.record),
             mode=ctx.mode,
             parent=work.parent,
             row=work.row,
@@ -241,6 +268,10 @@ def _mark_done(
 ) -> None:
     new_id = id or record_id(ctx.entity, record)
     work.result = row_result(ctx, work, status, http=http, id=new_id)
+    if ctx.ledger is not None and new_id and status in (Status.CREATED, Status.UPDATED):
+        if not work.identity:
+            identify(work)
+        ctx.ledger.record(ctx.entity.name, work.identity, digest=work.digest, record_id=new_id)
     if ctx.journal is not None:
         ctx.journal.mark_done(
             ctx.source_id,

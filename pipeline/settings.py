@@ -44,6 +44,9 @@ class RunSettings:
     report_dir: Path
     journal: Path | None
     mode: Mode = "create"
+    #: The ledger of what each agreement holds (``pipeline.ledger``); None keeps it in
+    #: memory for this run only (``--sandbox``, library use without a state folder).
+    ledger: Path | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     dry_run: bool = False
     retry_failed: bool = False

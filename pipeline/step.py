@@ -13,6 +13,7 @@ from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.errors import RowError
 from pipeline.journal import Journal, RowState
+from pipeline.ledger import Ledger
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import RowResult, Status
@@ -37,6 +38,7 @@ class StepContext:
     parents: ParentIndex
     client: ApiClient | None = None
     journal: Journal | None = None
+    ledger: Ledger | None = None
     names: NameResolver | None = None
     existing: ExistingRecords | None = None
     record_parents: bool = False
@@ -60,6 +62,8 @@ class RowWork:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     key_sent_at: float | None = None
+    identity: str = ""  # the ledger's (pipeline.ledger.row_identity)
+    digest: str = ""
 
 
 def row_result(

@@ -7,7 +7,7 @@ per row), so memory stays bounded however long the input. Each job ends in exact
 - ``ok``: the API accepted the write (possibly a replay of an earlier attempt);
 - ``rejected``: the API answered 4xx; ``errors`` holds the parsed per-property errors;
 - ``failed``: transient failures outlasted the retries; one ``RowError`` says why, with
-  code ``AMBIGUOUS`` when the write may have happened unseen (the caller looks the record
+  code ``NO_ANSWER`` when the write may have happened unseen (the caller looks the record
   up before writing it again).
 
 A ``FatalError`` (revoked token) stops the run: the workers are cancelled and the error is
@@ -29,7 +29,12 @@ from pipeline.client import ApiClient, Verdict, classify
 from pipeline.errors import AmbiguousWriteError, RetriableError, RowError, ThrottledError
 
 #: ``RowError.code`` of a failed write, by cause.
-AMBIGUOUS_CODE = "AMBIGUOUS"  # the request went out and no answer came back
+NO_ANSWER_CODE = "NO_ANSWER"  # the request went out and no answer came back
+#: What versions before issue #9 wrote for ``NO_ANSWER`` (in journals still being resumed);
+#: ``AMBIGUOUS`` now means a row that matches several records (``pipeline.recognise``).
+LEGACY_NO_ANSWER_CODE = "AMBIGUOUS"
+#: Codes of an unanswered write, as a journal may hold them.
+NO_ANSWER_CODES = frozenset((NO_ANSWER_CODE, LEGACY_NO_ANSWER_CODE))
 THROTTLED_CODE = "THROTTLED"  # still 429 after every retry
 UNAVAILABLE_CODE = "UNAVAILABLE"  # still 5xx or unreachable after every retry
 
@@ -79,7 +84,7 @@ async def write_one(client: ApiClient, job: WriteJob) -> WriteOutcome:
             first_sent_at=job.first_sent_at,
         )
     except AmbiguousWriteError as exc:
-        return _failed(job, AMBIGUOUS_CODE, exc)
+        return _failed(job, NO_ANSWER_CODE, exc)
     except ThrottledError as exc:
         return _failed(job, THROTTLED_CODE, exc)
     except RetriableError as exc:

@@ -71,6 +71,15 @@ class _SandboxThread(threading.Thread):
         self.join(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state folder (journal and ledger): the real home is never
+    touched, and every subprocess a test starts inherits the variable."""
+    home = tmp_path_factory.mktemp("econ-import-home")
+    monkeypatch.setenv("ECONOMIC_IMPORT_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def start_sandbox() -> Iterator[Callable[..., SandboxHandle]]:
     """Start real sandboxes on loopback: ``start_sandbox(bucket=50, fault_rate=0.1)``."""

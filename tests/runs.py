@@ -75,7 +75,10 @@ def statuses(results: list[dict[str, str]]) -> dict[str, int]:
 
 def env_with_tokens(app: str = APP_TOKEN, grant: str = GRANT_TOKEN) -> dict[str, str]:
     """The environment a user's shell would give the importer."""
+    # The test's own state folder (conftest's ``state_home``) is kept; the rest of the
+    # ECONOMIC_ variables are a user's, not the test's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECONOMIC_")}
+    env["ECONOMIC_IMPORT_HOME"] = os.environ["ECONOMIC_IMPORT_HOME"]
     env.update(ECONOMIC_APP_SECRET_TOKEN=app, ECONOMIC_AGREEMENT_GRANT_TOKEN=grant)
     env["PYTHONPATH"] = str(REPO)
     return env

@@ -155,4 +155,4 @@ def test_an_api_out_of_reach_stops_the_run_with_every_row_reported(tmp_path: Pat
     assert "GET /customers" in outcome.stopped_by
     results = read_results(tmp_path / "report")
     assert statuses(results) == {"failed": 10}
-    assert all("(STOPPED)" in r["errors"] for r in results)
+    assert all("STOPPED: " in r["errors"] for r in results)

@@ -105,7 +105,7 @@ def test_create_skips_upsert_updates_and_update_rejects_the_absent(
     assert (first.code, rows[0]["status"]) == (0, "created")
 
     again, rows = run(cli, sandbox, tmp_path, "b", "101,Alfa,Aarhus,DKK,1,1,1\n")
-    assert (again.code, rows[0]["status"]) == (1, "skipped")
+    assert (again.code, rows[0]["status"]) == (0, "skipped")  # already there: a success (issue #9)
     assert "already exists" in rows[0]["errors"]
 
     writes = sandbox.stats()["writes"]

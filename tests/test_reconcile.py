@@ -100,7 +100,7 @@ def test_a_row_with_nothing_to_look_it_up_by_is_sent_again_only_with_a_young_key
     assert young.decision.method == "POST" and young.key == "old-key"
     old = settle("POST", None, mode="create", fresh=False, keyed=False).decision
     assert not old.sends and old.status is Status.FAILED
-    assert [e.code for e in old.errors] == ["AMBIGUOUS"]
+    assert [e.code for e in old.errors] == ["NO_ANSWER"]
     assert "customerNumber" in old.errors[0].message
 
 

@@ -78,7 +78,7 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     assert [int(r["row"]) for r in results] == list(range(2, len(numbers) + 2))
     counts = statuses(results)
     assert set(counts) == {"created", "failed"} and counts["created"] >= 100
-    assert all("(STOPPED)" in r["errors"] for r in results if r["status"] == "failed")
+    assert all("STOPPED: " in r["errors"] for r in results if r["status"] == "failed")
     assert all("not sent" in r["errors"] for r in results[5000:])  # the unread chunk
     summary = json.loads((tmp_path / "run1" / "summary.json").read_text(encoding="utf-8"))
     assert summary["interrupted"] is True and summary["rows"] == len(numbers)

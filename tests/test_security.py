@@ -52,6 +52,7 @@ def test_no_token_appears_in_any_file_a_run_writes_or_in_what_it_prints(
     ]
     source.write_text("\n".join(",".join(r) for r in [HEADERS, *rows]) + "\n", encoding="utf-8")
     journal = tmp_path / "state" / "journal.sqlite"
+    monkeypatch.setenv("ECONOMIC_IMPORT_HOME", str(tmp_path / "state"))  # the ledger too
     runs = [
         cli("import", source, "--base-url", sandbox.url, "--report", tmp_path / "run1",
             "--journal", journal, "--no-progress"),
@@ -66,6 +67,7 @@ def test_no_token_appears_in_any_file_a_run_writes_or_in_what_it_prints(
     files = list(written_texts(tmp_path, skip={source}))
     assert any(name.endswith("errors.xlsx!xl/worksheets/sheet1.xml") for name, _ in files)
     assert any(name.endswith("journal.sqlite") for name, _ in files)
+    assert any(name.endswith("ledger.sqlite") for name, _ in files)
     for token in (APP_SECRET, GRANT):
         leaks = [name for name, data in files if token.encode() in data]
         leaks += [f"output of run {i}" for i, r in enumerate(runs) if token in r.out + r.err]

@@ -17,7 +17,7 @@ from pipeline.client import ApiClient, ApiSettings
 from pipeline.errors import AuthError
 from pipeline.retry import RetryPolicy
 from pipeline.writer import (
-    AMBIGUOUS_CODE,
+    NO_ANSWER_CODE,
     UNAVAILABLE_CODE,
     WriteJob,
     WriteOutcome,
@@ -130,7 +130,7 @@ async def test_failures_are_outcomes_not_exceptions(start: Callable[..., Any]) -
     by_row = {o.job.row: o for o in recorder.outcomes}
     # The stale key may have expired at the API: the caller must look row 2 up first.
     assert [(o.kind, o.errors[0].code) for o in (by_row[2], by_row[3])] == [
-        ("failed", AMBIGUOUS_CODE),
+        ("failed", NO_ANSWER_CODE),
         ("failed", UNAVAILABLE_CODE),
     ]
     assert "503" in by_row[3].errors[0].message
