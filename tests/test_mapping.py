@@ -270,8 +270,8 @@ BAD_MAPPINGS = [
     ("entity = \n", "not valid TOML: Invalid value (at line 1, column 10)"),
     (
         'entity = "customers"\ncolums = {}\n',
-        "unknown key 'colums'; did you mean 'columns'? valid: entity, key, skip_rows, sheet, match, "
-        "columns, constants, defaults",
+        "unknown key 'colums'; did you mean 'columns'? valid: entity, key, skip_rows, sheet, "
+        "match, columns, constants, defaults",
     ),
     (
         "[columns]\n",
