@@ -59,6 +59,17 @@ def write_customers(
     return path
 
 
+def write_unnumbered_customers(path: Path, count: int) -> Path:
+    """A CSV of ``count`` customers without customer numbers (the API gives them):
+    only the ledger recognises such a row in a later run."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS[1:])
+        for n in range(1, count + 1):
+            writer.writerow([f"Kunde {n} ApS", "DKK", 1, 1, 1, f"k{n}@example.dk"])
+    return path
+
+
 def read_results(report: Path) -> list[dict[str, str]]:
     """results.csv as dicts."""
     with (report / "results.csv").open(encoding="utf-8", newline="") as handle:
@@ -85,10 +96,11 @@ def env_with_tokens(app: str = APP_TOKEN, grant: str = GRANT_TOKEN) -> dict[str,
 
 
 def import_command(
-    csv_path: Path, *, url: str, report: Path, journal: Path, concurrency: int = 16
+    csv_path: Path, *, url: str, report: Path, journal: Path | None, concurrency: int = 16
 ) -> list[str]:
-    """``python -m pipeline import ...`` as a person would type it."""
-    return [
+    """``python -m pipeline import ...`` as a person would type it (``journal`` None: the
+    state folder's, ``$ECONOMIC_IMPORT_HOME/journal.sqlite``)."""
+    command = [
         sys.executable,
         "-m",
         "pipeline",
@@ -98,12 +110,11 @@ def import_command(
         url,
         "--report",
         str(report),
-        "--journal",
-        str(journal),
         "--concurrency",
         str(concurrency),
         "--no-progress",
     ]
+    return command + (["--journal", str(journal)] if journal is not None else [])
 
 
 def journal_counts(path: Path) -> dict[str, int]:

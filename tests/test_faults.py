@@ -32,6 +32,7 @@ from tests.runs import (
     statuses,
     wait_for_journal,
     write_customers,
+    write_unnumbered_customers,
 )
 
 FIRST = 100_001
@@ -98,6 +99,56 @@ def test_killed_at_random_moments_the_rerun_finishes_with_each_row_once(tmp_path
     assert {int(r["id"]) for r in results} == set(numbers)
     summary = json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))
     assert summary["created"] == len(numbers) and not summary["interrupted"]
+
+
+def test_runs_killed_before_and_after_finishing_leave_each_row_once(
+    tmp_path: Path, state_home: Path
+) -> None:
+    """Customers without numbers (only the ledger recognises them), the same command run
+    again and again: SIGKILLed at random moments, once let finish, then killed again while
+    it only re-reads what is there, and a last run. Every row exactly once (issue #9)."""
+    count = 400
+    source = write_unnumbered_customers(tmp_path / "customers.csv", count)
+    journal = state_home / "journal.sqlite"
+    rng = random.Random(9)
+    before = sorted(rng.sample(range(20, count - 20), 3))  # rows done when each kill comes
+    after = [rng.uniform(0.0, 1.5) for _ in range(3)]  # seconds into a run that finds all
+    with sandbox_process("--latency-ms", "5", "--drop-rate", "0.02", "--seed", "3") as sandbox:
+        command = import_command(source, url=sandbox.url, report=tmp_path / "r", journal=None)
+        killed = 0
+        for done in before:
+            process = subprocess.Popen(command, env=env_with_tokens(), cwd=tmp_path)
+            if wait_for_journal(journal, process, done=done):
+                process.kill()
+                killed += 1
+            process.wait(timeout=PROCESS_TIMEOUT_S)
+        finished = subprocess.run(
+            command, env=env_with_tokens(), cwd=tmp_path, capture_output=True, text=True,
+            timeout=PROCESS_TIMEOUT_S, check=False,
+        )  # fmt: skip
+        writes = sandbox.stats()["writes"]
+        for delay in after:
+            process = subprocess.Popen(command, env=env_with_tokens(), cwd=tmp_path)
+            try:
+                process.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            process.wait(timeout=PROCESS_TIMEOUT_S)
+        final = subprocess.run(
+            command, env=env_with_tokens(), cwd=tmp_path, capture_output=True, text=True,
+            timeout=PROCESS_TIMEOUT_S, check=False,
+        )  # fmt: skip
+        stats = sandbox.stats()
+        on_server = Counter(c["name"] for c in sandbox.customers())
+    assert killed >= 2
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert len(on_server) == count and max(on_server.values()) == 1
+    assert stats["writes"] == writes == count  # nothing written after the finished run
+    results = read_results(tmp_path / "r")
+    assert statuses(results) == {"skipped": count}
+    assert all("(ledger)" in r["errors"] for r in results)
+    assert len({r["id"] for r in results}) == count
 
 
 def test_an_unanswered_write_whose_key_expired_is_looked_up_not_sent_twice(

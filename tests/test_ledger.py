@@ -6,17 +6,23 @@ The real CLI against the real sandbox on loopback; the state folder is the test'
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import re
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from pipeline.client import settings_from_env
+from pipeline.importer import prepare, run_import
+from pipeline.retry import RetryPolicy
+from pipeline.settings import RunSettings, Step
 from pipeline.state import HOME_ENV, state_dir
 from tests.conftest import APP_TOKEN, GRANT_TOKEN, CliResult, SandboxHandle, api_get
 
@@ -338,3 +344,67 @@ def test_a_dry_run_neither_reads_nor_writes_the_ledger(
     result = cli("validate", source, "--report", tmp_path / "r", "--no-progress")
     assert result.code == 0
     assert not (state_home / "ledger.sqlite").exists()
+
+
+def test_writes_in_doubt_are_found_by_the_match_rule_and_go_into_the_ledger(
+    start_sandbox: Any, tmp_path: Path
+) -> None:
+    """Answers dropped and keys forgotten at once: without a number, only the match rule
+    can tell whether the write happened; what it finds is done, and in the ledger."""
+    sandbox = start_sandbox(bucket=100_000, drop_rate=0.3, idempotency_ttl=0.001, seed=6)
+    count = 150
+    rows = [customer(f"Kunde {n} ApS", cvr=str(10_000_000 + n)) for n in range(count)]
+    source = write_rows(tmp_path / "customers.csv", rows)
+    mapping = write_mapping(
+        tmp_path / "m.toml", "customers", HEADERS, match='["corporateIdentificationNumber"]'
+    )
+    env = {"ECONOMIC_APP_SECRET_TOKEN": APP_TOKEN, "ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT_TOKEN}
+    api = replace(
+        settings_from_env(base_url=sandbox.url, env=env),
+        key_ttl_s=0.001,
+        retry=RetryPolicy(base_delay_s=0.01),
+    )
+    steps = (Step(entity="customers", input=source, mapping=mapping),)
+    ledger = tmp_path / "ledger.sqlite"
+    settings = RunSettings(
+        steps=steps, report_dir=tmp_path / "r", journal=None, ledger=ledger, progress=False
+    )
+    outcome = asyncio.run(run_import(settings, prepare(steps), api=api))
+    stats = sandbox.stats()
+    assert stats["drops"] >= 20
+    assert outcome.exit_code == 0
+    assert stats["writes"] == count
+    assert [r["status"] for r in results(tmp_path / "r")] == ["created"] * count
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT COUNT(DISTINCT record_id) FROM ledger").fetchone() == (count,)
+
+
+def test_a_journal_of_the_old_version_with_an_unanswered_write_is_resumed_as_in_doubt(
+    sandbox: SandboxHandle, tokens: object, cli: Any, tmp_path: Path
+) -> None:
+    """Before issue #9 an unanswered write failed with code AMBIGUOUS (now NO_ANSWER): such
+    a row, with its method and key, is still a write in doubt, looked up and not repeated."""
+    headers = ["customerNumber", *HEADERS]
+    source = write_rows(tmp_path / "c.csv", [["501", *customer("Alfa ApS")]], headers)
+    journal = tmp_path / "journal.sqlite"
+    assert run(cli, sandbox, source, tmp_path / "first", "--journal", str(journal)).code == 0
+    old_error = {"row": 2, "property": "", "code": "AMBIGUOUS", "message": "no answer",
+                 "value": None, "origin": "api"}  # fmt: skip
+    with sqlite3.connect(journal) as db:  # as the old version left it: failed, unfinished
+        db.execute("UPDATE runs SET finished_at=NULL")
+        db.execute(
+            "UPDATE rows SET state='failed', status='failed', api_id=NULL, errors=?",
+            (json.dumps([old_error]),),
+        )
+        assert db.execute("SELECT method, idem_key IS NOT NULL FROM rows").fetchone() == (
+            "POST",
+            1,
+        )
+    writes = sandbox.stats()["writes"]
+    again = run(
+        cli, sandbox, source, tmp_path / "second", "--journal", str(journal), "--retry-failed"
+    )
+    assert again.code == 0, again.out
+    (row,) = results(tmp_path / "second")
+    assert (row["status"], row["id"]) == ("created", "501")  # its own write, found
+    assert sandbox.stats()["writes"] == writes
