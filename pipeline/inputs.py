@@ -20,7 +20,7 @@ from pipeline.errors import ConfigError
 from pipeline.journal import SourceRef
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import identity_mapping, load_mapping
-from pipeline.outcome import SUCCEEDED, RowResult, Summary
+from pipeline.outcome import RowResult, Summary, is_success
 from pipeline.readers import Table, fingerprint, open_table
 from pipeline.redact import unneutralise
 from pipeline.report import ReportWriter
@@ -121,7 +121,7 @@ def add_results(
 ) -> None:
     """Write a batch's results to the report and count them in ``summary``."""
     # The original cells are only written for rows that did not succeed (errors.csv/xlsx).
-    failed = [r.row for r in results if r.status not in SUCCEEDED]
+    failed = [r.row for r in results if not is_success(r)]
     cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
         report.add(result, cells.get(result.row, {}))

@@ -40,7 +40,7 @@ from pipeline.checks import check_value
 from pipeline.constraints import ENTITIES, Entity
 from pipeline.convert import ConversionError, convert_cell
 from pipeline.errors import ConfigError
-from pipeline.match_rules import MatchRule, check_match
+from pipeline.match_check import MatchRule, check_match
 from pipeline.payload import value_text
 from pipeline.transforms import (
     TRANSFORMS,

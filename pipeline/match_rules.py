@@ -1,9 +1,7 @@
 """Match rules: how a mapping finds the record a row already has on the server (issue #9).
 
-A mapping may say ``match = ["corporateIdentificationNumber"]`` or ``["name", "zip"]``.
-Each property must be filterable for the entity ("Filterable properties" of the
-collection, spec/000 and spec/001, ``Entity.filterable``) and produced by the mapping;
-both are checked when the mapping is loaded, before any request.
+A mapping may say ``match = ["corporateIdentificationNumber"]`` or ``["name", "zip"]``
+(checked when the mapping is loaded: ``pipeline.match_check``).
 
 Customers and customer groups are looked up with the API's ``filter``: one numeric
 property with ``$in:[...]`` (at most 200 values), otherwise each row's non-empty values as
@@ -22,9 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.constraints import Entity
+from pipeline.match_check import MatchRule
 from pipeline.payload import flatten
 
-MatchRule = tuple[str, ...]
+__all__ = ["MatchRule", "can_match", "escape", "filters", "fold", "row_values"]
 
 #: ``$in:`` takes at most 200 values (API-FACTS.md "Collections").
 IN_FILTER_MAX = 200
@@ -102,28 +101,6 @@ def _or_batches(terms: list[str]) -> list[str]:
 def _is_numeric(entity: Entity, path: str) -> bool:
     # slate "Filtering": $in: works on numeric properties only (the sandbox agrees).
     return any(f.path == path and f.type in ("integer", "number") for f in entity.fields)
-
-
-def check_match(entity: Entity, value: object, *, produced: Iterable[str], where: str) -> MatchRule:
-    """The ``match`` list checked; a ``ValueError`` message names the valid properties."""
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ValueError(f'{where} must be a list of property names, e.g. match = ["email"]')
-    valid = sorted(entity.filterable - {entity.parent_path or ""})
-    for path in value:
-        if path not in valid:
-            raise ValueError(
-                f"{where}: '{path}' is not a filterable {entity.label} property "
-                f"(spec/000, spec/001 'Filterable properties'); valid: {', '.join(valid)}"
-            )
-    missing = [path for path in value if path not in set(produced)]
-    if missing:
-        raise ValueError(
-            f"{where}: {', '.join(repr(p) for p in missing)} is not produced by the mapping; "
-            "map a column, a constant or a default to it"
-        )
-    if len(set(value)) != len(value):
-        raise ValueError(f"{where} names a property twice: {value}")
-    return tuple(value)
 
 
 def describe_values(rule: MatchRule, record: Mapping[str, Any]) -> str:

@@ -152,15 +152,15 @@ def _conflict(
     *,
     via: str,
 ) -> RowError:
+    label = entity.label
     if via == "number":
-        number = work.record.get(entity.key, "")
-        said = f"{entity.key} {number} is " + (
-            f"{entity.label} {record_id(entity, known)}" if known else "no existing record"
-        )
+        number = f"the row's {entity.key} {work.record.get(entity.key, '')}"
+        target = f"{label} {record_id(entity, known)}" if known else f"no existing {label}"
+        said = f"{number} names {target}"
     else:
-        said = f"the ledger names {entity.label} {record_id(entity, known)}"
+        said = f"the ledger names {label} {record_id(entity, known)}"
     message = (
-        f"{said}, but {entity.label} {record_id(entity, match)} has "
-        f"{describe_values(rule, work.record)}; fix the row or the record, nothing was written"
+        f"{said}, but {label} {record_id(entity, match)} has "
+        f"{describe_values(rule, work.record)}; nothing was written"
     )
     return RowError(row=work.row, property="", code=CODE_AMBIGUOUS, message=message)

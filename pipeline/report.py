@@ -44,14 +44,13 @@ from types import TracebackType
 from typing import IO
 
 from pipeline.errors import RowError
-from pipeline.outcome import RESULT_COLUMNS, RowResult, Status, Summary
+from pipeline.outcome import RESULT_COLUMNS, RowResult, Status, Summary, is_success
 from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise
 from pipeline.report_xlsx import ERRORS_COLUMN, ErrorWorkbook
 
 FLUSH_EVERY_ROWS = 1000
 FLUSH_EVERY_SECONDS = 2.0
 
-_SUCCEEDED = frozenset(s for s in Status if s.succeeded)
 #: A cell whose first character is none of these cannot need ``neutralise``.
 _SUSPECT_FIRST = frozenset((*FORMULA_START, QUOTE))
 
@@ -203,7 +202,7 @@ class ReportWriter:
             self._errors.write(self._json_line(error, current))
         for warning in result.warnings:
             self._warnings.write(self._json_line(warning, current))
-        if result.status not in _SUCCEEDED:
+        if not is_success(result):  # a skip because the record exists is not for fixing
             self._add_failed(current, result, original)
         self._unflushed += 1
         if (

@@ -20,7 +20,9 @@ import aiohttp
 import pytest
 
 from pipeline.client import settings_from_env
+from pipeline.errors import RowError
 from pipeline.importer import prepare, run_import
+from pipeline.outcome import RowResult, Status, Summary, is_success
 from pipeline.retry import RetryPolicy
 from pipeline.settings import RunSettings, Step
 from pipeline.state import HOME_ENV, state_dir
@@ -150,6 +152,7 @@ def test_a_second_run_from_another_folder_writes_nothing_and_exits_0(
         assert found is not None and found.group(1) == line["id"], line["errors"]
     summary = json.loads((tmp_path / "second" / "summary.json").read_text(encoding="utf-8"))
     assert summary["skipped"] == summary["skipped_existing"] == 7
+    assert not list((tmp_path / "second").glob("errors*.csv"))  # nothing there to fix
 
     upsert = run(cli, sandbox, source, tmp_path / "third", "--mode", "upsert")
     assert upsert.code == 0, upsert.out + upsert.err
@@ -408,3 +411,41 @@ def test_a_journal_of_the_old_version_with_an_unanswered_write_is_resumed_as_in_
     (row,) = results(tmp_path / "second")
     assert (row["status"], row["id"]) == ("created", "501")  # its own write, found
     assert sandbox.stats()["writes"] == writes
+
+
+def test_a_number_naming_no_record_and_a_rule_finding_one_write_nothing(
+    sandbox: SandboxHandle, tokens: object, cli: Any, tmp_path: Path
+) -> None:
+    found = post_customer(sandbox, "Alfa ApS", cvr="11111111")
+    headers = ["customerNumber", *HEADERS]
+    mapping = write_mapping(
+        tmp_path / "m.toml", "customers", headers, match='["corporateIdentificationNumber"]'
+    )
+    source = write_rows(tmp_path / "c.csv", [["777", *customer("Alfa", "11111111")]], headers)
+    writes = sandbox.stats()["writes"]
+    assert run(cli, sandbox, source, tmp_path / "r", "--mapping", str(mapping)).code == 1
+    (row,) = results(tmp_path / "r")
+    assert row["errors"] == (
+        f"AMBIGUOUS: the row's customerNumber 777 names no existing customer, but customer "
+        f"{found} has corporateIdentificationNumber 11111111; nothing was written"
+    )
+    assert sandbox.stats()["writes"] == writes
+
+
+@pytest.mark.parametrize(
+    ("code", "succeeded"),
+    [("EXISTS", True), ("PARENT_NOT_IMPORTED", False), ("AMBIGUOUS", False)],
+    ids=["exists", "parent-not-imported", "ambiguous"],
+)
+def test_only_a_skip_because_the_record_exists_counts_as_success(
+    code: str, succeeded: bool
+) -> None:
+    created = RowResult("c.csv", "", 2, "customers", "", Status.CREATED, id="1")
+    skipped = RowResult(
+        "c.csv", "", 3, "customers", "", Status.SKIPPED, errors=[RowError(3, "", code, "x")]
+    )
+    summary = Summary()
+    summary.count_results([created, skipped])
+    assert (summary.skipped, summary.skipped_existing) == (1, int(succeeded))
+    assert summary.all_succeeded is succeeded
+    assert is_success(skipped) is succeeded

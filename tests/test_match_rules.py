@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.constraints import CONTACTS, CUSTOMERS
+from pipeline.match_check import check_match
 from pipeline.match_rules import (
     IN_FILTER_MAX,
     OR_FILTER_MAX_CHARS,
-    check_match,
     escape,
     filters,
     fold,
