@@ -5,7 +5,9 @@ Per row, in this order of precedence (issue #9):
 1. its own number (``customerNumber``, ``customerGroupNumber``; for contacts and delivery
    locations without a match rule, the built-in e-mail/name or address match);
 2. the ledger: the record an earlier run created for this row, confirmed by the look-up
-   that reads (1); a record deleted since counts as absent, and its entry is dropped;
+   that reads (1); a record deleted since counts as absent, and its entry is dropped. As
+   numbers are reused after a deletion (API-FACTS.md), a record that no longer carries the
+   unchanged row's name (address, for delivery locations) is not taken for the row's;
 3. the mapping's match rule.
 
 Nothing is guessed: two or more records matching the rule, or the rule finding another
@@ -25,13 +27,16 @@ from pipeline.decide import Decision
 from pipeline.endpoints import record_id
 from pipeline.errors import RowError
 from pipeline.ledger import LedgerEntry, row_digest, row_identity
-from pipeline.match_rules import MatchRule, can_match, describe_values, row_values
+from pipeline.match_rules import MatchRule, can_match, describe_values, fold, row_values
 from pipeline.matching import ExistingRecords, match_key
 from pipeline.outcome import CODE_EXISTS, Status
+from pipeline.payload import flatten
 from pipeline.step import RowWork, StepContext
 
 #: Two or more records match a row, or its number and its match rule name different ones.
 CODE_AMBIGUOUS = "AMBIGUOUS"
+#: What tells a record named by the ledger from another one that got its number later.
+_LABEL_PROPERTY = {"delivery-locations": "address"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ def recognise(
     own = "" if rule and entity.parent else match_key(entity, work.record)
     by_number = existing.find(own, parent=work.parent) if own else None
     by_ledger = existing.find_id(entry.record_id, parent=work.parent) if entry else None
+    if entry is not None and by_ledger is not None and not own:
+        stranger = _another_record(entity, work, entry, by_ledger)
+        if stranger is not None:
+            return Recognition(errors=(stranger,))
     candidates = existing.matches(work.record, parent=work.parent)
     if len(candidates) > 1:
         return Recognition(errors=(_ambiguous(entity, work, rule, candidates),))
@@ -116,6 +125,23 @@ def can_be_recognised(entity: Entity, rule: MatchRule, record: dict[str, str]) -
     if rule and can_match(row_values(rule, record)):
         return True
     return bool(match_key(entity, record)) and not (rule and entity.parent)
+
+
+def _another_record(
+    entity: Entity, work: RowWork, entry: LedgerEntry, record: dict[str, Any]
+) -> RowError | None:
+    """An error when the ledger's record now has another name than the unchanged row."""
+    path = _LABEL_PROPERTY.get(entity.name, "name")
+    wanted = work.record.get(path, "")
+    have = flatten(record, entity, paths=(path,)).get(path, "")
+    if entry.digest != work.digest or not wanted or fold(wanted) == fold(have):
+        return None
+    message = (
+        f"the ledger names {entity.label} {entry.record_id} (imported on {entry.when}), but "
+        f"its {path} is now '{have}', not '{wanted}': renamed, or the number reused after a "
+        "deletion? Nothing was written (econ-import forget clears the ledger)"
+    )
+    return RowError(row=work.row, property="", code=CODE_AMBIGUOUS, message=message)
 
 
 def _same(entity: Entity, a: dict[str, Any] | None, b: dict[str, Any]) -> bool:

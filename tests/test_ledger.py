@@ -449,3 +449,29 @@ def test_only_a_skip_because_the_record_exists_counts_as_success(
     assert (summary.skipped, summary.skipped_existing) == (1, int(succeeded))
     assert summary.all_succeeded is succeeded
     assert is_success(skipped) is succeeded
+
+
+def test_a_number_reused_by_another_record_is_not_taken_for_the_row(
+    sandbox: SandboxHandle, tokens: object, cli: Any, tmp_path: Path
+) -> None:
+    """Customer numbers are reused after a deletion (API-FACTS.md): the ledger's number
+    now naming another customer must neither skip the row nor overwrite that customer."""
+    source = write_rows(tmp_path / "c.csv", [customer("Alfa ApS")])
+    assert run(cli, sandbox, source, tmp_path / "first").code == 0
+    (first,) = results(tmp_path / "first")
+    sandbox.call(lambda: api_send(sandbox.url, "DELETE", f"/customers/{first['id']}"))
+    body = {
+        "customerNumber": int(first["id"]), "name": "Someone Else A/S", "currency": "DKK",
+        "customerGroup": {"customerGroupNumber": 1}, "paymentTerms": {"paymentTermsNumber": 1},
+        "vatZone": {"vatZoneNumber": 1},
+    }  # fmt: skip
+    sandbox.call(lambda: api_send(sandbox.url, "POST", "/customers", body))
+    writes = sandbox.stats()["writes"]
+    again = run(cli, sandbox, source, tmp_path / "second", "--mode", "upsert")
+    assert again.code == 1
+    (row,) = results(tmp_path / "second")
+    assert row["status"] == "skipped" and row["errors"].startswith(
+        f"AMBIGUOUS: the ledger names customer {first['id']} (imported on "
+    )
+    assert "now 'Someone Else A/S', not 'Alfa ApS'" in row["errors"]
+    assert sandbox.stats()["writes"] == writes

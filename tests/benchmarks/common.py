@@ -9,6 +9,7 @@ import platform
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -171,9 +172,11 @@ class CliRun:
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for the CLI: the tokens, and no progress bar."""
+    """The environment for the CLI: the tokens, and a state folder of its own per run (a
+    fresh sandbox is a new agreement, which the ledger of an earlier run must not see)."""
     env = dict(os.environ)
     env.pop("ECONOMIC_BASE_URL", None)
+    env["ECONOMIC_IMPORT_HOME"] = tempfile.mkdtemp(prefix="econ-import-bench-")
     env["ECONOMIC_APP_SECRET_TOKEN"] = APP_TOKEN
     env["ECONOMIC_AGREEMENT_GRANT_TOKEN"] = GRANT_TOKEN
     env.update(extra)
