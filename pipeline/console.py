@@ -41,6 +41,8 @@ def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
     """Rows only the ledger can recognise (no own number, no usable match values), and
     rows whose match values are all empty: a fresh state folder would create them again."""
     mapping, entity = step.mapping, step.entity
+    if not mapping.match and not entity.parent and entity.key not in mapping.properties():
+        return count_rows(step), 0  # no number column, no rule: every row, without mapping
     ledger_only = unmatchable = 0
     for chunk in step.table.chunks(50_000):
         for record in frame_records(apply_mapping(chunk, mapping)):

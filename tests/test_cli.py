@@ -128,7 +128,7 @@ def test_the_console_script_and_python_m_pipeline_are_the_same_program(tmp_path:
     ):
         done = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
         assert done.returncode == 0
-        for name in ("import", "validate", "template", "export", "sandbox"):
+        for name in ("import", "validate", "template", "export", "forget", "sandbox"):
             assert name in done.stdout
 
 
