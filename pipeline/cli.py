@@ -77,10 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_import_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", nargs="?", type=Path, help="CSV or XLSX file (or use --job)")
+    p.add_argument(
+        "input", nargs="?", type=Path, help="CSV, XLSX, XLSM, XLSB, XLS or ODS file (or --job)"
+    )
     p.add_argument("--entity", default="customers", choices=list(ENTITIES))
     p.add_argument("--mapping", type=Path, help="mapping file (default: headers are API paths)")
-    p.add_argument("--sheet", help="XLSX sheet (default: the first)")
+    p.add_argument("--sheet", help="workbook sheet (default: the first visible one)")
     p.add_argument("--job", type=Path, help="job file: several inputs in dependency order")
     p.add_argument("--report", type=Path, help="report folder (default: reports/<timestamp>/)")
     p.add_argument(
