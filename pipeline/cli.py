@@ -170,15 +170,12 @@ def _template(args: argparse.Namespace) -> int:
 
 def _map(args: argparse.Namespace) -> int:
     from pipeline.draft import draft_mapping
-    from pipeline.draft_toml import draft_table, write_draft
+    from pipeline.draft_toml import draft_summary, draft_table, write_draft
 
     draft = draft_mapping(args.input, entity=args.entity, sheet=args.sheet)
     write_draft(draft, args.output, force=args.force)
     print("\n".join(draft_table(draft)))
-    placed = sum(p.placed for p in draft.placements)
-    commented = sum(not p.placed and p.column != draft.key for p in draft.placements)
-    key = f"key '{draft.key}'" if draft.key else "no key"
-    print(f"\nwrote {args.output}: {placed} columns placed, {commented} commented, {key}")
+    print(f"\nwrote {args.output}: {draft_summary(draft)}")
     return 0
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from pipeline.draft import Draft, Placement
 from pipeline.errors import ConfigError
 from pipeline.mapping import load_mapping
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 #: Example values for required properties that no column feeds (left commented).
 EXAMPLE_CONSTANTS: dict[str, str] = {
@@ -28,8 +31,14 @@ EXAMPLE_CONSTANTS: dict[str, str] = {
 
 
 def _quote(text: str) -> str:
-    """A TOML basic string (JSON's escapes are all valid TOML)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes are all valid TOML, and TOML also forbids DEL."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _comment(text: str) -> str:
+    """Text safe in a TOML comment, which ends at a newline and admits no control
+    characters but tab: a header's own control characters are shown escaped."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def rule_text(p: Placement) -> str:
@@ -48,7 +57,7 @@ def rule_text(p: Placement) -> str:
 
 def render_mapping(draft: Draft) -> str:
     """The draft as the text of a mapping file."""
-    where = f"{draft.source.name}" + (f", sheet '{draft.sheet}'" if draft.sheet else "")
+    where = _comment(f"{draft.source.name}" + (f", sheet '{draft.sheet}'" if draft.sheet else ""))
     lines = [
         f"# Drafted by `econ-import map` from {where} ({draft.rows} rows read) for",
         f"# {draft.entity.name}. Check every line: each says why it is there. Commented",
@@ -73,14 +82,14 @@ def render_mapping(draft: Draft) -> str:
 
 
 def _column_line(draft: Draft, p: Placement) -> str:
-    reasons = "; ".join(p.reasons)
+    reasons, why = _comment("; ".join(p.reasons)), _comment(p.comment)
     if p.placed:
         return f"{_quote(p.column)} = {rule_text(p)}  # {reasons}"
     if p.column == draft.key:
         return f"# {_quote(p.column)}: the key (above), not sent as a property"
     if p.property is not None:
-        return f"# {_quote(p.column)} = {rule_text(p)}  # {p.comment}"
-    return f"# {_quote(p.column)} = false  # {p.comment}"
+        return f"# {_quote(p.column)} = {rule_text(p)}  # {why}"
+    return f"# {_quote(p.column)} = false  # {why}"
 
 
 def draft_table(draft: Draft) -> list[str]:
@@ -98,6 +107,14 @@ def draft_table(draft: Draft) -> list[str]:
         rows.append((p.column, target, why))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     return [f"{c:<{widths[0]}}  {t:<{widths[1]}}  {w}".rstrip() for c, t, w in rows]
+
+
+def draft_summary(draft: Draft) -> str:
+    """``16 columns placed, 3 commented, key 'Konto'``."""
+    placed = sum(p.placed for p in draft.placements)
+    commented = sum(not p.placed and p.column != draft.key for p in draft.placements)
+    key = f"key '{draft.key}'" if draft.key else "no key"
+    return f"{placed} columns placed, {commented} commented, {key}"
 
 
 def write_draft(draft: Draft, output: Path, *, force: bool = False) -> None:

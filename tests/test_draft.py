@@ -10,8 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from pipeline.constraints import ENTITIES
+from pipeline.draft import Draft, choose_key, place_column, resolve_competition
+from pipeline.draft_toml import render_mapping
 from pipeline.mapping import Mapping, load_mapping
 from pipeline.profile import profile_column
 from tests.conftest import REPO, SandboxHandle, api_get
@@ -385,3 +390,65 @@ def test_headers_that_need_quoting_round_trip(cli, tmp_path: Path) -> None:
 )
 def test_value_kinds(cells: list[str], kind: str) -> None:
     assert profile_column("x", cells).kind == kind
+
+
+_HEADER = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(
+    lambda h: h.strip() == h and h.strip()
+)
+_CELL = st.one_of(
+    st.sampled_from(["", "12345678", "Ja", "Nej", "1.234,50", "a@b.dk", "8000", "Netto 30"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    entity=st.sampled_from(["customers", "contacts", "delivery-locations", "customer-groups"]),
+    columns=st.lists(
+        st.tuples(_HEADER, st.lists(_CELL, min_size=1, max_size=6)),
+        min_size=1,
+        max_size=8,
+        unique_by=lambda c: c[0],
+    ),
+)
+def test_any_draft_is_a_mapping_the_parser_reads(entity: str, columns, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    rows = min(len(cells) for _, cells in columns)
+    profiles = [profile_column(header, cells[:rows]) for header, cells in columns]
+    target = ENTITIES[entity]
+    placements = resolve_competition([place_column(target, p) for p in profiles])
+    key, why = choose_key(target, profiles, placements)
+    draft = Draft(target, Path("x.csv"), "", rows, key, why, tuple(placements), ())
+    path = tmp_path_factory.mktemp("draft") / "m.toml"
+    path.write_text(render_mapping(draft), encoding="utf-8")
+
+    mapping = load_mapping(path, entity=entity)
+
+    assert properties(mapping) == {p.column: p.property for p in placements if p.placed}
+    assert mapping.key == key
+    assert len({p for p in properties(mapping).values()}) == len(mapping.rules)
+
+
+def test_the_issue_export_gets_the_right_hints_then_a_draft_that_validates(
+    cli, tmp_path: Path
+) -> None:
+    header = ["Kundenummer", "Firmanavn", "Adresse", "Postnummer", "By", "CVR-nummer",
+              "Betalingsbetingelser", "Momszone", "Kreditgrænse"]  # fmt: skip
+    rows = [header, ["1", "Lyngby Isenkram A/S", "Ørstedsvej 47B", "2800", "Kgs. Lyngby",
+                     "10830968", "Netto 30 dage", "Indland", "10.000,00"]]  # fmt: skip
+    source = write_csv(tmp_path / "kunder.csv", rows, encoding="cp1252", sep=";")
+
+    first = cli("validate", source, "--report", tmp_path / "r0")
+    assert first.code == 2
+    assert "'Postnummer' (did you mean 'zip'?)" in first.err
+    assert "'CVR-nummer' (did you mean 'corporateIdentificationNumber'?)" in first.err
+    assert "'Kreditgrænse' (did you mean 'creditLimit'?)" in first.err
+
+    mapping, commented, _ = run_map(cli, source, tmp_path / "kunder.toml")
+    assert properties(mapping)["Postnummer"] == "zip"
+    assert properties(mapping)["CVR-nummer"] == "corporateIdentificationNumber"
+    assert rule(mapping, "Momszone").lookup == "name"
+    assert not commented
+    dry = cli("validate", source, "--mapping", tmp_path / "kunder.toml", "--report", tmp_path / "r")
+    assert dry.code == 1  # it runs; currency and the customer group are not in the file
+    errors = (tmp_path / "r" / "results.csv").read_text(encoding="utf-8")
+    assert "currency" in errors

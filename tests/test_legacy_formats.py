@@ -231,3 +231,30 @@ def test_import_into_the_sandbox_arrives_field_by_field(
     # Row 4 of the original file still has no name: invalid, never sent.
     counts = (summary["created"], summary["skipped"], summary["invalid"], second.code)
     assert counts == (0, 2, 1, 1)
+
+
+@FORMATS
+def test_map_drafts_from_a_legacy_workbook(cli, tmp_path: Path, suffix: str) -> None:
+    rows: list[list[object]] = [
+        ["Kundenr", "Navn", "Postnr", "Kreditmax", "Spærret"],
+        [1, "Et ApS", "0800", "1.500,00", "Ja"],
+        [2, "To A/S", "8000", "250,50", "Nej"],
+    ]
+    path = WRITERS[suffix](tmp_path / f"k{suffix}", {"Noter": [["x"]], "Debitorer": rows})
+
+    result = cli("map", path, "--sheet", "Debitorer", "-o", tmp_path / "k.toml")
+
+    assert result.code == 0, result.err
+    text = (tmp_path / "k.toml").read_text(encoding="utf-8")
+    assert 'sheet = "Debitorer"' in text and 'key = "Kundenr"' in text
+    assert '"Kreditmax" = { property = "creditLimit", transforms = ["decimal-comma"] }' in text
+    dry = cli("validate", path, "--mapping", tmp_path / "k.toml", "--report", tmp_path / "r")
+    assert dry.code == 1  # it runs: currency, group, terms and zone are not in the file
+    lines = (tmp_path / "r" / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+    # Only the required properties the file lacks: zip, the Danish numbers and Ja/Nej pass.
+    assert {json.loads(line)["property"] for line in lines} == {
+        "currency",
+        "customerGroup.customerGroupNumber",
+        "paymentTerms.paymentTermsNumber",
+        "vatZone.vatZoneNumber",
+    }
