@@ -82,6 +82,9 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     assert all("not sent" in r["errors"] for r in results[5000:])  # the unread chunk
     summary = json.loads((tmp_path / "run1" / "summary.json").read_text(encoding="utf-8"))
     assert summary["interrupted"] is True and summary["rows"] == len(numbers)
+    by_entity = summary["by_entity"]["customers"]  # the stopped run's rows, per entity too
+    assert (by_entity["rows"], by_entity["created"]) == (len(numbers), counts["created"])
+    assert by_entity["failed"] == counts["failed"]
     recorded = journal_counts(journal)
     assert recorded.get("done") == counts["created"] and "failed" not in recorded
     created_first = {r["row"]: r["id"] for r in results if r["status"] == "created"}
@@ -95,6 +98,8 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     assert "resuming the unfinished run" in rerun.stdout
     again = read_results(tmp_path / "run2")
     assert statuses(again) == {"created": len(numbers)}
+    summary = json.loads((tmp_path / "run2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["by_entity"]["customers"]["created"] == len(numbers)
     assert all(again[int(row) - 2]["id"] == id for row, id in created_first.items())
     stats = sandbox.stats()
     assert stats["writes"] == len(numbers)
