@@ -108,6 +108,8 @@ def place_column(target: Entity, profile: ColumnProfile) -> Placement:
     if by_value is not None:
         placement = Placement(column, by_value, VALUE_SCORE, (profile.described(),))
         return _shaped(target, profile, placement)
+    if match_key_header(target.name, column) is not None:
+        return Placement(column, None, comment="not placed: a source id, not a property")
     hint = ""
     booleans = [f.path for f in target.fields if f.type == "boolean"]
     if profile.kind == "boolean" and booleans:
@@ -254,7 +256,7 @@ def choose_key(
             if _key_quality(profile) is not None:
                 keyed.append((0, placement.column, f"it is the {target.key}"))
     if not keyed:
-        return None, "no column is unique and filled in every row, so rows have no source key"
+        return None, "no id column is unique and filled in every row, so rows have no source key"
     _, column, why = max(keyed, key=lambda k: k[0])
     return column, f"{_key_quality(by_column[column])}; {why}"
 

@@ -452,3 +452,14 @@ def test_the_issue_export_gets_the_right_hints_then_a_draft_that_validates(
     assert dry.code == 1  # it runs; currency and the customer group are not in the file
     errors = (tmp_path / "r" / "results.csv").read_text(encoding="utf-8")
     assert "currency" in errors
+
+
+def test_an_id_column_that_repeats_is_not_the_key(cli, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "k.csv", [["ID", "Navn"], ["7", "Et"], ["7", "To"],
+                                            ["8", "Tre"]])  # fmt: skip
+    mapping, commented, out = run_map(cli, source, tmp_path / "k.toml")
+    assert mapping.key is None
+    assert commented == {"ID": "not placed: a source id, not a property"}
+    text = (tmp_path / "k.toml").read_text(encoding="utf-8")
+    assert '# key = "..."  # no id column is unique and filled in every row' in text
+    assert "no key" in out
