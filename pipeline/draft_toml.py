@@ -65,9 +65,9 @@ def render_mapping(draft: Draft) -> str:
         f"entity = {_quote(draft.entity.name)}",
     ]
     if draft.key is not None:
-        lines.append(f"key = {_quote(draft.key)}  # {draft.key_reason}")
+        lines.append(f"key = {_quote(draft.key)}  # {_comment(draft.key_reason)}")
     else:
-        lines.append(f'# key = "..."  # {draft.key_reason}')
+        lines.append(f'# key = "..."  # {_comment(draft.key_reason)}')
     if draft.sheet:
         lines.append(f"sheet = {_quote(draft.sheet)}")
     lines += ["", "[columns]"]
