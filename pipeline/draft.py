@@ -26,6 +26,7 @@ from pipeline.headers import HeaderMatch, match_header, match_key_header
 from pipeline.mapping import PARENT_KEY
 from pipeline.profile import KIND_SHARE, KINDS, ColumnProfile, profile_table
 from pipeline.readers import open_table
+from pipeline.report_xlsx import ERRORS_COLUMN
 from pipeline.synonyms import FALSE_WORDS, TRUE_WORDS
 
 #: What a column's values alone say it is, per entity (kind -> property path).
@@ -84,7 +85,8 @@ def draft_mapping(path: Path, *, entity: str, sheet: str | None = None) -> Draft
     """Read ``path`` (its header and first rows) and draft a mapping onto ``entity``."""
     target = ENTITIES[entity]
     table = open_table(path, sheet=sheet)
-    profiles = profile_table(table)
+    # An errors file of an earlier report: its trailing ``errors`` column is the report's.
+    profiles = [p for p in profile_table(table) if p.header != ERRORS_COLUMN]
     placements = resolve_competition([place_column(target, p) for p in profiles])
     key, key_reason = choose_key(target, profiles, placements)
     fed = {p.property for p in placements if p.placed}

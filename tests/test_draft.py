@@ -463,3 +463,12 @@ def test_an_id_column_that_repeats_is_not_the_key(cli, tmp_path: Path) -> None:
     text = (tmp_path / "k.toml").read_text(encoding="utf-8")
     assert '# key = "..."  # no id column is unique and filled in every row' in text
     assert "no key" in out
+
+
+def test_an_errors_file_drafts_without_its_errors_column(cli, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "errors.csv", [["Kundenr", "Navn", "errors"],
+                                                 ["1", "", "name: required (E04310)"]])  # fmt: skip
+    mapping, commented, _ = run_map(cli, source, tmp_path / "k.toml")
+    assert properties(mapping) == {"Kundenr": "customerNumber"}
+    assert commented == {"Navn": "not placed: every sampled cell is empty"}
+    assert '"errors"' not in (tmp_path / "k.toml").read_text(encoding="utf-8")

@@ -103,3 +103,33 @@ def test_no_word_stands_for_two_properties_of_one_entity(entity: str) -> None:
 
 def test_the_threshold_is_a_score() -> None:
     assert 50 < MATCH_THRESHOLD <= 100
+
+
+@pytest.mark.parametrize(
+    ("header", "path"),
+    [
+        # Swedish
+        ("Kundnummer", "customerNumber"),
+        ("Företagsnamn", "name"),
+        ("Postnummer", "zip"),
+        ("Ort", "city"),
+        ("Organisationsnummer", "corporateIdentificationNumber"),
+        ("Momsregistreringsnummer", "vatNumber"),
+        ("Betalningsvillkor", "paymentTerms.paymentTermsNumber"),
+        ("Kreditgräns", "creditLimit"),
+        ("Spärrad", "barred"),
+        ("Hemsida", "website"),
+        # Norwegian
+        ("Bedriftsnavn", "name"),
+        ("Poststed", "city"),
+        ("Org.nr.", "corporateIdentificationNumber"),
+        ("MVA-nummer", "vatNumber"),
+        ("Betalingsvilkår", "paymentTerms.paymentTermsNumber"),
+        ("Kredittgrense", "creditLimit"),
+        ("Sperret", "barred"),
+        ("E-post", "email"),
+    ],
+)
+def test_swedish_and_norwegian_headers(header: str, path: str) -> None:
+    match = match_header("customers", header)
+    assert match is not None and match.property == path
