@@ -29,6 +29,7 @@ from tests.runs import (
     journal_counts,
     post,
     read_results,
+    start_drained,
     statuses,
     wait_for_journal,
     write_customers,
@@ -66,14 +67,12 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     source = write_customers(tmp_path / "customers.csv", numbers)
     journal = tmp_path / "journal.sqlite"
     first = import_command(source, url=sandbox.url, report=tmp_path / "run1", journal=journal)
-    process = subprocess.Popen(
-        first, env=env_with_tokens(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert wait_for_journal(journal, process, done=100)
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=PROCESS_TIMEOUT_S)
-    assert process.returncode == 3, err.decode()
-    assert b"Traceback" not in err
+    child = start_drained(first, env=env_with_tokens(), cwd=tmp_path)
+    assert wait_for_journal(journal, child.process, done=100)
+    child.process.send_signal(signum)
+    code, _, err = child.wait()
+    assert code == 3, err
+    assert "Traceback" not in err
     results = read_results(tmp_path / "run1")
     assert [int(r["row"]) for r in results] == list(range(2, len(numbers) + 2))
     counts = statuses(results)
