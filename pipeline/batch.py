@@ -19,7 +19,7 @@ from functools import cached_property
 import pandas as pd
 
 from pipeline.errors import RowError
-from pipeline.mapping import apply_mapping
+from pipeline.mapping import map_chunk
 from pipeline.outcome import RowResult, Status
 from pipeline.parents import PARENT_KEY_PATH, PARENT_NUMBER_PATH, ParentRow
 from pipeline.payload import build_payload
@@ -80,8 +80,10 @@ async def process_batch(
     batch is cancelled half-way can still report the rows that did finish. A dry run
     never waits on anything, so it cannot be stopped half-way and collects none.
     """
-    mapped = apply_mapping(raw, ctx.mapping)
+    mapped, cell_errors = map_chunk(raw, ctx.mapping)
     name_errors = _resolve_names(ctx, mapped)
+    for row, errors in cell_errors.items():  # a refused number masks its cell's checks
+        name_errors.setdefault(row, []).extend(errors)
     chunk = _Chunk(
         mapped=mapped,
         checked=ctx.validator.validate(mapped),
@@ -127,8 +129,9 @@ def _resolve_names(ctx: StepContext, mapped: pd.DataFrame) -> dict[int, list[Row
 def _settle_invalid(
     ctx: StepContext, chunk: _Chunk, name_errors: dict[int, list[RowError]]
 ) -> None:
-    """Every row with an unknown name or a validation error is ``invalid``; a name that
-    could not be resolved masks the validator's verdict on its placeholder."""
+    """Every row with an unknown name, a refused cell or a validation error is
+    ``invalid``; a name that could not be resolved masks the validator's verdict on its
+    placeholder, a cell a transform refused the verdict on its unconverted text."""
     found = {row: list(errors) for row, errors in name_errors.items()}
     for row, errors in chunk.checked.errors.items():
         named = found.setdefault(row, [])

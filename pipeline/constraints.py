@@ -340,6 +340,8 @@ CODE_UNIQUE_ITEMS = "E04380"
 CODE_NULL = "E04390"
 CODE_DUPLICATE = "E04400"
 CODE_NOT_FOUND = "E04410"
+#: A number outside its column's convention (``decimal-comma``, ``decimal-point``): local only.
+CODE_NUMBER_FORMAT = "E04420"
 CODE_VALIDATION_FAILED = "E04300"
 CODE_PAGESIZE = "E04810"
 
