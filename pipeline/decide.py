@@ -10,6 +10,12 @@ create      skipped                 skipped                 POST -> created
 upsert      unchanged               PUT -> updated          POST -> created
 update      unchanged               PUT -> updated          rejected (absent)
 ==========  ======================  ======================  ==================
+
+In update and upsert a row may be partial: it needs only what identifies its record and
+the columns it changes (issue #11). Local validation checks every given cell but not the
+required properties; those are checked here, once what exists is known: on the merged
+record before a PUT, on the row alone before an upsert's POST. A row that lacks one is
+``invalid``, with local validation's own required errors, and is never sent.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.checks import missing_required, required_message
 from pipeline.constraints import CODE_NOT_FOUND, Entity
 from pipeline.endpoints import collection_url, record_id, record_url
 from pipeline.errors import RowError
@@ -55,6 +62,8 @@ def decide(
     if existing is None:
         if mode == "update":
             return Decision(status=Status.REJECTED, errors=(_absent(entity, payload, row),))
+        if mode == "upsert" and (missing := missing_required(entity, payload, update=False)):
+            return _incomplete(missing, row)
         return Decision(
             method="POST", path=collection_url(entity, parent_id=parent or None), body=payload
         )
@@ -65,11 +74,21 @@ def decide(
         )
     if is_unchanged(entity, payload, existing):
         return Decision(status=Status.UNCHANGED, id=found_id)
+    merged = merge_for_put(existing, payload)
+    if missing := missing_required(entity, merged, update=True):
+        return _incomplete(missing, row, id=found_id)
     return Decision(
-        method="PUT",
-        path=record_url(entity, found_id, parent_id=parent or None),
-        body=merge_for_put(existing, payload),
+        method="PUT", path=record_url(entity, found_id, parent_id=parent or None), body=merged
     )
+
+
+def _incomplete(missing: list[str], row: int, *, id: str = "") -> Decision:
+    """``invalid``: the row (merged with what exists, if anything) lacks ``missing``."""
+    errors = []
+    for path in missing:
+        violation = required_message(path)
+        errors.append(RowError(row, path, violation.code, violation.message, ""))
+    return Decision(status=Status.INVALID, id=id, errors=tuple(errors))
 
 
 def is_unchanged(entity: Entity, payload: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:

@@ -266,7 +266,10 @@ async def _context(
         entity=step.entity,
         mapping=step.mapping,
         validator=Validator(
-            step.entity, update=settings.mode == "update", key_column=step.mapping.key
+            step.entity,
+            update=settings.mode == "update",
+            partial=settings.mode in ("update", "upsert"),
+            key_column=step.mapping.key,
         ),
         mode=settings.mode,
         retry_failed=settings.retry_failed,
