@@ -77,6 +77,19 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours"
 
 
+def print_changes(outcome: RunOutcome, *, out: TextIO) -> None:
+    """The preview's counts and where its lines are."""
+    changes = outcome.changes
+    assert changes is not None
+    summary = outcome.summary
+    print(
+        f"\nChanges (nothing was sent): {changes.create} to create, {changes.update} to "
+        f"update, {summary.unchanged} unchanged, {summary.skipped} skipped",
+        file=out,
+    )
+    print(f"  changes  {changes.csv}  (and {changes.xlsx.name})", file=out)
+
+
 def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     """The closing summary table, the report's paths and how the run ended."""
     out = out or sys.stdout
@@ -96,6 +109,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
         print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
     print(f"  summary  {report.summary}", file=out)
+    if outcome.changes is not None:
+        print_changes(outcome, out=out)
     if outcome.journal is not None:
         print(f"  journal  {outcome.journal}", file=out)
     if outcome.stopped_by:

@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline.batch import StepContext
+from pipeline.changes import ChangeLog, ChangesReport, change_counts
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.errors import FatalError, RetriableError
 from pipeline.inputs import (
@@ -76,6 +77,7 @@ class RunOutcome:
     stopped_by: str = ""
     journal: Path | None = None
     notes: list[str] = field(default_factory=list)
+    changes: ChangesReport | None = None  # a dry run's preview, when it had a target
 
     @property
     def exit_code(self) -> int:
@@ -116,9 +118,18 @@ async def run_import(
     if journal is not None and journal.resumed:
         outcome.notes.append(f"resuming the unfinished run in {settings.journal}")
     cursor = Cursor()
-    with ReportWriter(settings.report_dir, redactor=Redactor(secrets)) as report:
+    redactor = Redactor(secrets)
+    if settings.dry_run and api is None:
+        outcome.notes.append(
+            "no target: no preview (give --base-url with the tokens, or --sandbox, to see "
+            "every change the import would make)"
+        )
+    with ReportWriter(settings.report_dir, redactor=redactor) as report:
+        preview = _open_preview(settings, api, redactor)
         try:
-            await _run_with_client(settings, prepared, report, outcome, cursor, api, journal)
+            await _run_with_client(
+                settings, prepared, report, outcome, cursor, api, journal, preview=preview
+            )
             if journal is not None and not outcome.interrupted and not outcome.stopped_by:
                 journal.finish()
         except asyncio.CancelledError:
@@ -131,19 +142,31 @@ async def run_import(
                 reason = outcome.stopped_by or STOP_INTERRUPTED
                 account_for_the_rest(prepared, report, summary, cursor, reason=reason)
             summary.elapsed_s = round(time.monotonic() - started, 3)
-            outcome.report = report.close(
-                summary,
-                extra={
-                    "interrupted": outcome.interrupted,
-                    "stopped_by": outcome.stopped_by,
-                    "mode": settings.mode,
-                    "dry_run": settings.dry_run,
-                    "inputs": [p.label for p in prepared],
-                },
-            )
+            extra: dict[str, object] = {
+                "interrupted": outcome.interrupted,
+                "stopped_by": outcome.stopped_by,
+                "mode": settings.mode,
+                "dry_run": settings.dry_run,
+                "inputs": [p.label for p in prepared],
+            }
+            if preview is not None:
+                outcome.changes = preview.close()
+                extra["changes"] = change_counts(
+                    outcome.changes, unchanged=summary.unchanged, skipped=summary.skipped
+                )
+            outcome.report = report.close(summary, extra=extra)
             if journal is not None:
                 journal.close()
     return outcome
+
+
+def _open_preview(
+    settings: RunSettings, api: ApiSettings | None, redactor: Redactor
+) -> ChangeLog | None:
+    """A dry run with a target previews every change (changes.csv/.xlsx); others do not."""
+    if not settings.dry_run or api is None:
+        return None
+    return ChangeLog(settings.report_dir, redactor=redactor)
 
 
 async def _run_with_client(
@@ -154,6 +177,8 @@ async def _run_with_client(
     cursor: Cursor,
     api: ApiSettings | None,
     journal: Journal | None,
+    *,
+    preview: ChangeLog | None = None,
 ) -> None:
     if api is None:
         await _run_steps(settings, prepared, report, outcome, cursor, client=None, journal=None)
@@ -161,7 +186,14 @@ async def _run_with_client(
     async with ApiClient(api) as client:
         try:
             await _run_steps(
-                settings, prepared, report, outcome, cursor, client=client, journal=journal
+                settings,
+                prepared,
+                report,
+                outcome,
+                cursor,
+                client=client,
+                journal=journal,
+                preview=preview,
             )
         finally:
             outcome.summary.requests = client.stats.requests
@@ -190,6 +222,7 @@ async def _run_steps(
     *,
     client: ApiClient | None,
     journal: Journal | None,
+    preview: ChangeLog | None = None,
 ) -> None:
     summary = outcome.summary
     parents = ParentIndex(journal)
@@ -198,11 +231,13 @@ async def _run_steps(
         for index, step in enumerate(prepared):
             cursor.step, cursor.chunks = index, None
             begin_input(report, step)
-            ctx = await _context(settings, step, client=client, journal=journal, parents=parents)
+            ctx = await _context(
+                settings, step, client=client, journal=journal, parents=parents, preview=preview
+            )
             ctx.record_parents = has_children and step.entity.name == "customers"
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
-                with _collector_paused(settings.dry_run):
+                with _collector_paused(settings.dry_run and preview is None):
                     rows, stopped = await _report_batch(ctx, raw, report, summary)
                 bar.update(rows)
                 bar.set_postfix(failed=summary.rows - _succeeded(summary), refresh=False)
@@ -251,13 +286,16 @@ async def _context(
     client: ApiClient | None,
     journal: Journal | None,
     parents: ParentIndex,
+    preview: ChangeLog | None = None,
 ) -> StepContext:
     names = None
     lookups = step.mapping.lookups()
     if lookups and client is not None:
         names = await NameResolver.load(client, step.entity, lookups)
     existing = None
-    if client is not None and not settings.dry_run:
+    # A preview looks up what exists exactly as the import does; it only sends nothing.
+    deciding = not settings.dry_run or preview is not None
+    if client is not None and deciding:
         existing = ExistingRecords(client, step.entity)
     return StepContext(
         source=step.label,
@@ -275,11 +313,12 @@ async def _context(
         retry_failed=settings.retry_failed,
         concurrency=settings.concurrency,
         parents=parents,
-        client=None if settings.dry_run else client,
+        client=client if deciding else None,
         journal=journal,
         names=names,
         existing=existing,
         journal_states=journal.states(step.source.source_id) if journal else {},
+        preview=preview,
     )
 
 

@@ -6,7 +6,8 @@ Per row, in order:
    (a failed one is tried again only with ``--retry-failed``);
 2. a row the journal has *in flight* (the run stopped before its answer was recorded) is
    in doubt: see ``pipeline.reconcile``;
-3. any other row is decided against what exists (``pipeline.decide``) and written.
+3. any other row is decided against what exists (``pipeline.decide``) and written, or,
+   in a preview (``StepContext.preview``), recorded as a planned change and not sent.
 
 The journal is written before every write (``inflight``, with the key and when it was
 first sent) and after every answer (``done`` / ``failed``), so a crash at any point leaves
@@ -21,6 +22,7 @@ import time
 import uuid
 from typing import Any
 
+from pipeline.changes import RowPlace, planned_lines
 from pipeline.decide import Decision, decide
 from pipeline.endpoints import record_id
 from pipeline.errors import RowError
@@ -52,7 +54,9 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
             doubts.append((work, doubt))
             continue
         decision = _decide(ctx, work)
-        if decision.sends:
+        if decision.sends and ctx.preview is not None:
+            _plan(ctx, work, decision)
+        elif decision.sends:
             key = _new_key(ctx, work, decision, renew=state is not None)
             jobs.append(_job(ctx, work, decision, key=key))
         else:
@@ -70,6 +74,24 @@ def _decide(ctx: StepContext, work: RowWork) -> Decision:
     return decide(
         ctx.entity, work.payload, mode=ctx.mode, existing=found, parent=work.parent, row=work.row
     )
+
+
+def _plan(ctx: StepContext, work: RowWork, decision: Decision) -> None:
+    """A preview's write: recorded as planned changes, the row ``valid``, nothing sent.
+
+    The planned record is remembered as a sent one would be, so that a later row of the
+    run that matches it is decided against it, as in the import.
+    """
+    assert ctx.preview is not None and ctx.existing is not None and work.payload is not None
+    key = match_key(ctx.entity, work.record)
+    found = ctx.existing.find(key, parent=work.parent)
+    found_id = record_id(ctx.entity, found) if found is not None else ""
+    work.result = row_result(ctx, work, Status.VALID, id=found_id)
+    place = RowPlace(ctx.source, ctx.sheet, work.row, ctx.entity.name, work.result.key)
+    lines = planned_lines(ctx.entity, work.payload, existing=found)
+    ctx.preview.record(place, id=found_id, lines=lines)
+    if decision.body is not None:
+        ctx.existing.remember(key, decision.body, parent=work.parent)
 
 
 def _settled_by_journal(ctx: StepContext, work: RowWork) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.changes import ChangeLog
 from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.errors import RowError
@@ -23,7 +24,11 @@ from pipeline.validate import Validator
 
 @dataclass
 class StepContext:
-    """What every batch of one input shares."""
+    """What every batch of one input shares.
+
+    ``preview`` (a dry run with a target): rows are decided as the import decides them,
+    with ``client`` for the look-ups, but a write is recorded there instead of sent.
+    """
 
     source: str
     sheet: str
@@ -41,6 +46,7 @@ class StepContext:
     existing: ExistingRecords | None = None
     record_parents: bool = False
     journal_states: dict[int, RowState] = field(default_factory=dict)
+    preview: ChangeLog | None = None
 
 
 @dataclass
