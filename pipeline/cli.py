@@ -1,9 +1,10 @@
 """``econ-import``: parse arguments, build settings, call the library, map to an exit code.
 
-Commands: ``import``, ``validate`` (``import --dry-run``, no network), ``template``,
-``export`` and ``sandbox``. Exit codes: 0 every row succeeded, 1 some row did not,
-2 nothing could start (bad mapping, unreadable file, missing token), 3 the run was
-stopped before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
+Commands: ``import``, ``validate`` (``import --dry-run``: no writes; with a target, a
+preview of every change), ``template``, ``export`` and ``sandbox``. Exit codes: 0 every
+row succeeded, 1 some row did not, 2 nothing could start (bad mapping, unreadable file,
+missing token), 3 the run was stopped before it finished (Ctrl-C, SIGTERM); run the same
+command again to resume.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("import", "validate and send rows to the API"),
-        ("validate", "check rows locally; sends nothing (= import --dry-run)"),
+        (
+            "validate",
+            "check rows; with a target, preview every change; writes nothing (= import --dry-run)",
+        ),
     ):
         _add_import_arguments(commands.add_parser(name, help=help_text, description=help_text))
     template = commands.add_parser("template", help="write an empty sheet with every column")
