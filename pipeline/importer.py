@@ -21,7 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline.batch import StepContext
-from pipeline.changes import ChangeLog, ChangesReport, change_counts
+from pipeline.changes import ChangesReport, change_counts
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.errors import FatalError, RetriableError
 from pipeline.inputs import (
@@ -39,6 +39,7 @@ from pipeline.parents import ParentIndex
 from pipeline.redact import Redactor
 from pipeline.references import NameResolver
 from pipeline.report import ReportPaths, ReportWriter
+from pipeline.report_changes import ChangeLog
 from pipeline.settings import RunSettings
 from pipeline.stopping import (
     STOP_INTERRUPTED,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.changes import ChangeLog
+from pipeline.changes import ChangeSink
 from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.errors import RowError
@@ -46,7 +46,7 @@ class StepContext:
     existing: ExistingRecords | None = None
     record_parents: bool = False
     journal_states: dict[int, RowState] = field(default_factory=dict)
-    preview: ChangeLog | None = None
+    preview: ChangeSink | None = None
 
 
 @dataclass
