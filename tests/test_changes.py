@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +15,13 @@ import openpyxl
 
 from pipeline.changes import CHANGE_COLUMNS
 from tests.conftest import GRANT_TOKEN, CliResult, SandboxHandle
-from tests.runs import read_results, write_customers
+from tests.runs import (
+    PROCESS_TIMEOUT_S,
+    env_with_tokens,
+    import_command,
+    read_results,
+    write_customers,
+)
 
 
 def read_rows(path: Path) -> list[list[str]]:
@@ -214,3 +223,41 @@ def test_a_preview_of_contacts_matches_them_within_their_customer(
         ("3", "create", "name", "", "Bo"),
         ("3", "create", "email", "", "bo@k2.dk"),
     ]
+
+
+def test_a_preview_killed_half_way_wrote_nothing_and_the_next_one_is_whole(
+    start_sandbox: Callable[..., SandboxHandle], tmp_path: Path
+) -> None:
+    # Five look-ups of 250-750 ms each: the kill after the first lands well before the end.
+    sandbox = start_sandbox(bucket=100_000, latency_ms=500)
+    env = env_with_tokens()
+    seed = write_customers(tmp_path / "seed.csv", range(1, 4))
+    seeding = import_command(seed, url=sandbox.url, report=tmp_path / "seed",
+                             journal=tmp_path / "j.sqlite")  # fmt: skip
+    done = subprocess.run(seeding, env=env, capture_output=True, timeout=PROCESS_TIMEOUT_S,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    source = write_customers(tmp_path / "all.csv", range(1, 1001))  # 1..3 exist, unchanged
+    writes, requests = sandbox.stats()["writes"], sandbox.stats()["requests"]
+    command = [sys.executable, "-m", "pipeline", "validate", str(source), "--mode", "upsert",
+               "--base-url", sandbox.url, "--no-progress"]  # fmt: skip
+
+    process = subprocess.Popen([*command, "--report", str(tmp_path / "killed")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + PROCESS_TIMEOUT_S
+    while sandbox.stats()["requests"] < requests + 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.communicate(timeout=PROCESS_TIMEOUT_S)
+    assert process.returncode == -9  # killed half-way, not finished
+    assert not (tmp_path / "killed" / "summary.json").exists()
+    assert sandbox.stats()["writes"] == writes
+
+    again = subprocess.run([*command, "--report", str(tmp_path / "again")], env=env,
+                           capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
+                           check=False)  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    summary = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert summary["changes"] == {"create": 997, "update": 0, "unchanged": 3, "skip": 0}
+    assert len(read_rows(tmp_path / "again" / "changes.csv")) == 1 + 997 * 7
+    assert sandbox.stats()["writes"] == writes
