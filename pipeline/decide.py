@@ -35,7 +35,10 @@ from pipeline.payload import flatten
 
 @dataclass(frozen=True)
 class Decision:
-    """Either a write to send (``method``/``path``/``body``) or a final status."""
+    """Either a write to send (``method``/``path``/``body``) or a final status.
+
+    ``existing`` is the record a PUT was decided against (what a preview shows as old).
+    """
 
     method: str = ""
     path: str = ""
@@ -43,6 +46,7 @@ class Decision:
     status: Status | None = None
     id: str = ""
     errors: tuple[RowError, ...] = ()
+    existing: Mapping[str, Any] | None = None
 
     @property
     def sends(self) -> bool:
@@ -77,9 +81,8 @@ def decide(
     merged = merge_for_put(existing, payload)
     if missing := missing_required(entity, merged, update=True):
         return _incomplete(missing, row, id=found_id)
-    return Decision(
-        method="PUT", path=record_url(entity, found_id, parent_id=parent or None), body=merged
-    )
+    path = record_url(entity, found_id, parent_id=parent or None)
+    return Decision(method="PUT", path=path, body=merged, existing=existing)
 
 
 def _incomplete(missing: list[str], row: int, *, id: str = "") -> Decision:

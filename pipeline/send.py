@@ -82,15 +82,15 @@ def _plan(ctx: StepContext, work: RowWork, decision: Decision) -> None:
     The planned record is remembered as a sent one would be, so that a later row of the
     run that matches it is decided against it, as in the import.
     """
-    assert ctx.preview is not None and ctx.existing is not None and work.payload is not None
-    key = match_key(ctx.entity, work.record)
-    found = ctx.existing.find(key, parent=work.parent)
-    found_id = record_id(ctx.entity, found) if found is not None else ""
+    assert ctx.preview is not None and work.payload is not None
+    found = decision.existing
+    found_id = record_id(ctx.entity, dict(found)) if found is not None else ""
     work.result = row_result(ctx, work, Status.VALID, id=found_id)
     place = RowPlace(ctx.source, ctx.sheet, work.row, ctx.entity.name, work.result.key)
     lines = planned_lines(ctx.entity, work.payload, existing=found)
     ctx.preview.record(place, id=found_id, lines=lines)
-    if decision.body is not None:
+    if ctx.existing is not None and decision.body is not None:
+        key = match_key(ctx.entity, work.record)
         ctx.existing.remember(key, decision.body, parent=work.parent)
 
 
