@@ -23,6 +23,7 @@ from pipeline.mapping import apply_mapping
 from pipeline.outcome import RowResult, Status
 from pipeline.parents import PARENT_KEY_PATH, PARENT_NUMBER_PATH, ParentRow
 from pipeline.payload import build_payload
+from pipeline.renumber import CURRENT_NUMBER, follow_renumbers
 from pipeline.send import send_rows
 from pipeline.step import RowWork, StepContext
 from pipeline.table import frame_records
@@ -97,6 +98,9 @@ async def process_batch(
         results = await _send(ctx, chunk, parents, works=[] if works is None else works)
     if ctx.record_parents:
         _record_parents(ctx, chunk, results)
+    if ctx.client is not None and CURRENT_NUMBER in mapped.columns:
+        current = mapped[CURRENT_NUMBER].tolist()
+        follow_renumbers(current, results, parents=ctx.parents, journal=ctx.journal)
     return results
 
 

@@ -155,7 +155,7 @@ def _template(args: argparse.Namespace) -> int:
 async def _import(args: argparse.Namespace) -> int:
     dry_run = args.dry_run or args.command == "validate"
     steps = _steps(args)
-    prepared = prepare(steps)  # every input and mapping checked before any request
+    prepared = prepare(steps, mode=args.mode)  # every input and mapping checked first
     report_dir = args.report or DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
     settings = RunSettings(
         steps=tuple(steps),

@@ -130,8 +130,10 @@ class Mapping:
 
 def valid_properties(entity: Entity) -> list[str]:
     """Property paths a mapping may produce: the entity's fields, plus ``customer.key``
-    for a child entity (contacts, delivery locations)."""
-    return [f.path for f in entity.fields] + ([PARENT_KEY] if entity.parent else [])
+    for a child entity (contacts, delivery locations), plus a customer's pseudo-property
+    ``currentCustomerNumber`` and its links by source key (``attention.key``...)."""
+    extra = [f.path for f in entity.pseudo] + [link.key_path for link in entity.links]
+    return [f.path for f in entity.fields] + ([PARENT_KEY] if entity.parent else []) + extra
 
 
 def load_mapping(path: Path, *, entity: str | None = None) -> Mapping:

@@ -1,0 +1,209 @@
+"""Renumbering customers (issue #14, point 2): ``currentCustomerNumber`` names the customer
+as it is numbered today, ``customerNumber`` the number it gets; the real CLI and sandbox."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.constraints import CUSTOMERS
+from pipeline.decide import decide
+from pipeline.outcome import Status
+from tests.conftest import SandboxHandle, api_get
+
+BASE = (
+    "name,currency,customerGroup.customerGroupNumber,paymentTerms.paymentTermsNumber,"
+    "vatZone.vatZoneNumber"
+)
+
+
+def write(path: Path, header: str, lines: list[str]) -> Path:
+    path.write_text(header + "\n" + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def results(report: Path) -> list[dict[str, str]]:
+    with (report / "results.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def get(sandbox: SandboxHandle, path: str) -> Any:
+    return sandbox.call(lambda: api_get(sandbox.url, path))
+
+
+@pytest.fixture
+def customers_with_contacts(sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path) -> Path:
+    """Customers 101-103 (source keys K1-K3), each with one contact; the journal's path."""
+    customers = write(
+        tmp_path / "customers.csv",
+        "key,customerNumber," + BASE,
+        [f"K{n},10{n},Kunde {n},DKK,1,1,1" for n in (1, 2, 3)],
+    )
+    mapping = tmp_path / "customers.toml"
+    mapping.write_text(
+        'entity = "customers"\nkey = "key"\n[columns]\n"key" = false\n'
+        + "".join(f'"{c}" = "{c}"\n' for c in ["customerNumber", *BASE.split(",")]),
+        encoding="utf-8",
+    )
+    contacts = write(
+        tmp_path / "contacts.csv",
+        "customer.key,name,email",
+        [f"K{n},Person {n},p{n}@example.dk" for n in (1, 2, 3)],
+    )
+    journal = tmp_path / "journal.sqlite"
+    first = cli("import", customers, "--mapping", mapping, "--base-url", sandbox.url,
+                "--report", tmp_path / "c", "--journal", journal)  # fmt: skip
+    second = cli("import", contacts, "--entity", "contacts", "--base-url", sandbox.url,
+                 "--report", tmp_path / "k", "--journal", journal)  # fmt: skip
+    assert (first.code, second.code) == (0, 0), first.out + second.out
+    return journal
+
+
+RENUMBER_HEADER = "currentCustomerNumber,customerNumber," + BASE
+
+
+def renumber(cli, sandbox: SandboxHandle, tmp_path: Path, name: str, lines: list[str], *extra):  # type: ignore[no-untyped-def]
+    source = write(tmp_path / f"{name}.csv", RENUMBER_HEADER, lines)
+    result = cli("import", source, "--base-url", sandbox.url, "--report", tmp_path / name,
+                 "--journal", tmp_path / "journal.sqlite", *extra)  # fmt: skip
+    return result, results(tmp_path / name)
+
+
+@pytest.mark.parametrize("mode", ["update", "upsert"])
+def test_a_renumbered_customer_keeps_its_data_and_contacts_and_a_rerun_writes_nothing(
+    mode: str, customers_with_contacts: Path, sandbox: SandboxHandle, cli, tmp_path: Path
+) -> None:
+    before = get(sandbox, "/customers/101/contacts")["collection"]
+    result, rows = renumber(cli, sandbox, tmp_path, "r1",
+                            ["101,5101,Kunde 1 Ny,DKK,1,1,1", "102,5102,Kunde 2,DKK,1,1,1"],
+                            "--mode", mode)  # fmt: skip
+    assert result.code == 0, result.out
+    assert [(r["status"], r["id"]) for r in rows] == [("updated", "5101"), ("updated", "5102")]
+    moved = get(sandbox, "/customers/5101")
+    assert (moved["customerNumber"], moved["name"], moved["currency"]) == (
+        5101,
+        "Kunde 1 Ny",
+        "DKK",
+    )
+    assert "customerNumber" not in get(sandbox, "/customers/101")  # the old number is gone
+    after = get(sandbox, "/customers/5101/contacts")["collection"]
+    assert [(c["customerContactNumber"], c["name"]) for c in after] == [
+        (c["customerContactNumber"], c["name"]) for c in before
+    ]
+
+    writes = sandbox.stats()["writes"]
+    again, rows = renumber(cli, sandbox, tmp_path, "r2",
+                           ["101,5101,Kunde 1 Ny,DKK,1,1,1", "102,5102,Kunde 2,DKK,1,1,1"],
+                           "--mode", mode)  # fmt: skip
+    assert [(r["status"], r["id"]) for r in rows] == [("unchanged", "5101"), ("unchanged", "5102")]
+    assert sandbox.stats()["writes"] == writes
+    assert again.code == 0
+
+
+def test_a_clashing_new_number_is_the_apis_400_on_its_row(
+    customers_with_contacts: Path, sandbox: SandboxHandle, cli, tmp_path: Path
+) -> None:
+    result, rows = renumber(cli, sandbox, tmp_path, "r",
+                            ["101,103,Kunde 1,DKK,1,1,1", "102,6102,Kunde 2,DKK,1,1,1"],
+                            "--mode", "update")  # fmt: skip
+    assert (rows[0]["status"], rows[0]["http_status"]) == ("rejected", "400")
+    assert "already in use" in rows[0]["errors"] and "customerNumber" in rows[0]["errors"]
+    assert rows[1]["status"] == "updated"
+    assert get(sandbox, "/customers/101")["name"] == "Kunde 1"  # untouched
+    assert get(sandbox, "/customers/103")["name"] == "Kunde 3"
+    assert result.code == 1
+
+
+def test_children_imported_later_by_source_key_land_on_the_new_number(
+    customers_with_contacts: Path, sandbox: SandboxHandle, cli, tmp_path: Path
+) -> None:
+    result, _ = renumber(cli, sandbox, tmp_path, "r", ["103,7103,Kunde 3,DKK,1,1,1"],
+                         "--mode", "upsert")  # fmt: skip
+    assert result.code == 0
+    with sqlite3.connect(customers_with_contacts) as db:
+        keys = dict(
+            db.execute("SELECT source_key, api_id FROM parent_keys WHERE entity='customers'")
+        )
+    assert keys["K3"] == "7103"
+    late = write(tmp_path / "late.csv", "customer.key,name", ["K3,Sen Kontakt"])
+    added = cli("import", late, "--entity", "contacts", "--base-url", sandbox.url,
+                "--report", tmp_path / "late", "--journal", customers_with_contacts)  # fmt: skip
+    assert added.code == 0, added.out
+    names = [c["name"] for c in get(sandbox, "/customers/7103/contacts")["collection"]]
+    assert names == ["Person 3", "Sen Kontakt"]
+
+
+def test_renumbering_in_create_mode_is_refused_before_any_request(
+    sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
+) -> None:
+    source = write(tmp_path / "r.csv", RENUMBER_HEADER, ["101,5101,Kunde 1,DKK,1,1,1"])
+    result = cli("import", source, "--base-url", sandbox.url, "--report", tmp_path / "r")
+    assert result.code == 2
+    assert "currentCustomerNumber (renumbering)" in result.err and "--mode update" in result.err
+    assert sandbox.stats()["requests"] == 0
+
+
+HOLDER: dict[str, Any] = {
+    "customerNumber": 8,
+    "name": "Alfa",
+    "currency": "DKK",
+    "customerGroup": {"customerGroupNumber": 1},
+}
+
+
+@pytest.mark.parametrize(
+    ("existing", "holder", "payload", "method", "status"),
+    [
+        pytest.param(
+            {**HOLDER, "customerNumber": 7},
+            None,
+            {"customerNumber": 8, "name": "Alfa"},
+            "PUT",
+            None,
+            id="current-exists-puts-to-it",
+        ),
+        pytest.param(
+            None,
+            HOLDER,
+            {"customerNumber": 8, "name": "Alfa"},
+            "",
+            Status.UNCHANGED,
+            id="renumbered-already-unchanged",
+        ),
+        pytest.param(
+            None,
+            HOLDER,
+            {"customerNumber": 8, "name": "Beta"},
+            "",
+            Status.REJECTED,
+            id="new-number-holds-other-data-rejected",
+        ),
+        pytest.param(
+            None,
+            None,
+            {"customerNumber": 8, "name": "Alfa"},
+            "",
+            Status.REJECTED,
+            id="neither-rejected",
+        ),
+    ],
+)
+def test_the_renumbering_decisions(
+    existing: dict[str, Any] | None,
+    holder: dict[str, Any] | None,
+    payload: dict[str, Any],
+    method: str,
+    status: Status | None,
+) -> None:
+    decision = decide(CUSTOMERS, payload, mode="upsert", existing=existing, parent="", row=2,
+                      renumber=("7", "8"), holder=holder)  # fmt: skip
+    assert (decision.method, decision.status) == (method, status)
+    if method:
+        assert decision.path == "/customers/7"
+        assert decision.body is not None and decision.body["customerNumber"] == 8
+    if status is Status.REJECTED:
+        assert decision.errors[0].property == "currentCustomerNumber"
