@@ -9,6 +9,8 @@ from typing import TextIO
 
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.importer import PreparedStep, RunOutcome
+from pipeline.inputs import has_links
+from pipeline.outcome import LINK_FIELDS
 from pipeline.ratelimit import RateState
 
 #: e-conomic's fair-use policy: 50,000 API calls per 24 hours per agreement (API-FACTS.md).
@@ -20,11 +22,14 @@ ROWS_PER_IN_FILTER = 200
 
 
 def estimate_calls(prepared: Sequence[PreparedStep], rows: Sequence[int]) -> int:
-    """Calls a run makes at most: one write per row plus the look-ups that precede them."""
+    """Calls a run makes at most: one write per row plus the look-ups that precede them,
+    and for a customer input with links one more write per row and its look-ups."""
     calls = 0
     for step, count in zip(prepared, rows, strict=True):
         per_lookup = CHILDREN_PER_LOOKUP if step.entity.parent else ROWS_PER_IN_FILTER
         calls += count + math.ceil(count / per_lookup) + len(step.mapping.lookups())
+        if has_links(step):  # a PUT per linked customer, read fresh first (issue #14)
+            calls += count + math.ceil(count / ROWS_PER_IN_FILTER)
     return calls
 
 
@@ -86,7 +91,7 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     width = max(len(name) for name in counts)
     print("\nSummary", file=out)
     for name, value in counts.items():
-        if name == "valid" and not value:
+        if name in ("valid", *LINK_FIELDS) and not value:
             continue
         print(f"  {name:<{width}}  {value}", file=out)
     report = outcome.report

@@ -32,6 +32,9 @@ from pipeline.inputs import (
     read_chunks,
 )
 from pipeline.journal import Journal, abandon_unfinished, target_id
+from pipeline.link_phase import LinkSettings, run_links
+from pipeline.link_report import LinkOutcomes
+from pipeline.links import LinkBook
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Summary
 from pipeline.parents import ParentIndex
@@ -116,9 +119,12 @@ async def run_import(
     if journal is not None and journal.resumed:
         outcome.notes.append(f"resuming the unfinished run in {settings.journal}")
     cursor = Cursor()
+    links = _Links(LinkBook(), LinkOutcomes())
     with ReportWriter(settings.report_dir, redactor=Redactor(secrets)) as report:
         try:
-            await _run_with_client(settings, prepared, report, outcome, cursor, api, journal)
+            await _run_with_client(
+                settings, prepared, report, outcome, cursor, api, journal, links=links
+            )
             if journal is not None and not outcome.interrupted and not outcome.stopped_by:
                 journal.finish()
         except asyncio.CancelledError:
@@ -127,9 +133,11 @@ async def run_import(
         except (FatalError, RetriableError) as exc:
             outcome.stopped_by = str(exc)
         finally:
+            reason = ""
             if outcome.interrupted or outcome.stopped_by:
                 reason = outcome.stopped_by or STOP_INTERRUPTED
                 account_for_the_rest(prepared, report, summary, cursor, reason=reason)
+            links.outcomes.finish(links.book, report, summary, prepared, stopped=reason)
             summary.elapsed_s = round(time.monotonic() - started, 3)
             outcome.report = report.close(
                 summary,
@@ -154,14 +162,25 @@ async def _run_with_client(
     cursor: Cursor,
     api: ApiSettings | None,
     journal: Journal | None,
+    *,
+    links: _Links,
 ) -> None:
     if api is None:
-        await _run_steps(settings, prepared, report, outcome, cursor, client=None, journal=None)
+        await _run_steps(
+            settings, prepared, report, outcome, cursor, client=None, journal=None, links=links
+        )
         return
     async with ApiClient(api) as client:
         try:
             await _run_steps(
-                settings, prepared, report, outcome, cursor, client=client, journal=journal
+                settings,
+                prepared,
+                report,
+                outcome,
+                cursor,
+                client=client,
+                journal=journal,
+                links=links,
             )
         finally:
             outcome.summary.requests = client.stats.requests
@@ -190,6 +209,7 @@ async def _run_steps(
     *,
     client: ApiClient | None,
     journal: Journal | None,
+    links: _Links,
 ) -> None:
     summary = outcome.summary
     parents = ParentIndex(journal)
@@ -200,6 +220,7 @@ async def _run_steps(
             begin_input(report, step)
             ctx = await _context(settings, step, client=client, journal=journal, parents=parents)
             ctx.record_parents = has_children and step.entity.name == "customers"
+            ctx.links = links.book
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
                 with _collector_paused(settings.dry_run):
@@ -212,6 +233,25 @@ async def _run_steps(
                 if stopped:
                     outcome.stopped_by = stopped
                     return
+    if links.book.requests and client is not None:
+        cursor.step, cursor.chunks = len(prepared), None  # every input row is reported
+        link_settings = LinkSettings(settings.concurrency, settings.retry_failed)
+        stopped = await run_links(
+            links.book, client=client, journal=journal, settings=link_settings,
+            amend=links.outcomes.add,
+        )  # fmt: skip
+        if stopped == STOP_INTERRUPTED:
+            outcome.interrupted = True
+        elif stopped:
+            outcome.stopped_by = stopped
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The run's links (issue #14): what customer rows want, and what became of it."""
+
+    book: LinkBook
+    outcomes: LinkOutcomes
 
 
 async def _report_batch(

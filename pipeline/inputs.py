@@ -19,6 +19,7 @@ from pipeline.batch import originals
 from pipeline.constraints import Entity, entity
 from pipeline.errors import ConfigError
 from pipeline.journal import SourceRef
+from pipeline.links import LINK_COLUMNS
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import identity_mapping, load_mapping
 from pipeline.outcome import SUCCEEDED, RowResult, Summary
@@ -134,7 +135,13 @@ def begin_input(report: ReportWriter, step: PreparedStep) -> None:
         column_of=column_of,
         delimiter=step.table.delimiter or ",",
         encoding=_report_encoding(step.table.encoding),
+        keep_open=has_links(step),
     )
+
+
+def has_links(step: PreparedStep) -> bool:
+    """True when the input's rows may ask for links (``pipeline.links``)."""
+    return any(path in LINK_COLUMNS for path in step.mapping.properties())
 
 
 def add_results(

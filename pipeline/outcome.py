@@ -41,6 +41,7 @@ RESULT_COLUMNS = (
     "http_status",
     "id",
     "errors",
+    "links",  # issue #14: set / unchanged / failed for a customer row with links, else ''
 )
 
 #: summary.json counters, in order: a public contract (issue #3).
@@ -58,6 +59,11 @@ SUMMARY_FIELDS = (
     "throttled",
     "elapsed_s",
 )
+
+
+#: summary.json's links counters (issue #14): customer rows whose links were set, already
+#: as wanted, or not set.
+LINK_FIELDS = ("links_set", "links_unchanged", "links_failed")
 
 
 @dataclass
@@ -93,6 +99,9 @@ class Summary:
     rejected: int = 0
     failed: int = 0
     valid: int = 0
+    links_set: int = 0
+    links_unchanged: int = 0
+    links_failed: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
@@ -108,12 +117,21 @@ class Summary:
             self.rows += n
             setattr(self, status.value, getattr(self, status.value) + n)
 
+    def count_links(self, cell: str) -> None:
+        """Add one customer row's links outcome (``set``, ``unchanged``, ``failed``)."""
+        name = f"links_{cell}"
+        setattr(self, name, getattr(self, name) + 1)
+
     @property
     def all_succeeded(self) -> bool:
-        return self.rows == self.created + self.updated + self.unchanged + self.valid
+        """Every row succeeded, and so did every customer's links (issue #14)."""
+        ok = self.created + self.updated + self.unchanged + self.valid
+        return self.rows == ok and not self.links_failed
 
     def as_dict(self) -> dict[str, float | int]:
-        """The contract's counters in order, then ``valid`` (dry runs) at the end."""
+        """The contract's counters in order, then ``valid`` (dry runs) and the links."""
         out: dict[str, float | int] = {name: getattr(self, name) for name in SUMMARY_FIELDS}
         out["valid"] = self.valid
+        for name in LINK_FIELDS:
+            out[name] = getattr(self, name)
         return out

@@ -13,6 +13,7 @@ from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.errors import RowError
 from pipeline.journal import Journal, RowState
+from pipeline.links import LinkBook
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import RowResult, Status
@@ -41,6 +42,7 @@ class StepContext:
     existing: ExistingRecords | None = None
     record_parents: bool = False
     journal_states: dict[int, RowState] = field(default_factory=dict)
+    links: LinkBook | None = None  # the run's links (issue #14): wanted, and child rows
 
 
 @dataclass
