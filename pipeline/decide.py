@@ -10,6 +10,9 @@ create      skipped                 skipped                 POST -> created
 upsert      unchanged               PUT -> updated          POST -> created
 update      unchanged               PUT -> updated          rejected (absent)
 ==========  ======================  ======================  ==================
+
+A row that renumbers a customer (``currentCustomerNumber``) is matched by its current
+number; when that is gone, ``pipeline.renumber``'s table decides.
 """
 
 from __future__ import annotations
