@@ -12,7 +12,9 @@ import pytest
 
 from pipeline.constraints import CUSTOMERS
 from pipeline.decide import decide
+from pipeline.mapping import load_mapping
 from pipeline.outcome import Status
+from pipeline.reconcile import InDoubt, resolve
 from tests.conftest import SandboxHandle, api_get
 
 BASE = (
@@ -207,3 +209,25 @@ def test_the_renumbering_decisions(
         assert decision.body is not None and decision.body["customerNumber"] == 8
     if status is Status.REJECTED:
         assert decision.errors[0].property == "currentCustomerNumber"
+
+
+def test_a_renumbering_in_doubt_found_at_its_new_number_is_updated_not_sent_again() -> None:
+    """The PUT went out and the run died: the current number is gone, the new one holds
+    the row's data, so the row's own write did it (``pipeline.reconcile``)."""
+    doubt = InDoubt(method="PUT", key="econ-import-k", first_sent_at=None)
+    resolution = resolve(CUSTOMERS, {"customerNumber": 8, "name": "Alfa"}, doubt=doubt,
+                         found=None, has_match_key=True, mode="update", parent="", row=2,
+                         fresh=True, renumber=("7", "8"), holder=HOLDER)  # fmt: skip
+    assert (resolution.decision.status, resolution.decision.id) == (Status.UPDATED, "8")
+    assert not resolution.decision.sends
+
+
+def test_a_mapping_may_name_the_current_number_and_the_link_keys(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'entity = "customers"\n[columns]\n"Gammelt nr" = "currentCustomerNumber"\n'
+        '"Nyt nr" = "customerNumber"\n"Att." = "attention.key"\n',
+        encoding="utf-8",
+    )
+    mapping = load_mapping(path)
+    assert mapping.properties() == ["currentCustomerNumber", "customerNumber", "attention.key"]
