@@ -4,7 +4,9 @@ as it is numbered today, ``customerNumber`` the number it gets; the real CLI and
 from __future__ import annotations
 
 import csv
+import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,14 @@ from pipeline.mapping import load_mapping
 from pipeline.outcome import Status
 from pipeline.reconcile import InDoubt, resolve
 from tests.conftest import SandboxHandle, api_get
+from tests.runs import (
+    PROCESS_TIMEOUT_S,
+    env_with_tokens,
+    import_command,
+    sandbox_process,
+    wait_for_journal,
+    write_customers,
+)
 
 BASE = (
     "name,currency,customerGroup.customerGroupNumber,paymentTerms.paymentTermsNumber,"
@@ -231,3 +241,48 @@ def test_a_mapping_may_name_the_current_number_and_the_link_keys(tmp_path: Path)
     )
     mapping = load_mapping(path)
     assert mapping.properties() == ["currentCustomerNumber", "customerNumber", "attention.key"]
+
+
+def test_a_renumbering_killed_half_way_resumes_without_a_second_write(tmp_path: Path) -> None:
+    """SIGKILL while PUTs are in flight, then the same command: every customer renumbered
+    once, those in flight found at their new number; a third run writes nothing."""
+    numbers = range(1001, 1031)
+    journal = tmp_path / "journal.sqlite"
+    with sandbox_process("--latency-ms", "60", "--seed", "3") as sandbox:
+        created = subprocess.run(
+            import_command(write_customers(tmp_path / "c.csv", numbers), url=sandbox.url,
+                           report=tmp_path / "c", journal=journal),
+            env=env_with_tokens(), capture_output=True, timeout=PROCESS_TIMEOUT_S,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout
+        source = write(tmp_path / "r.csv", "currentCustomerNumber,customerNumber," + BASE,
+                       [f"{n},{n + 8000},Kunde {n} ApS,DKK,1,1,1" for n in numbers])  # fmt: skip
+        command = [*import_command(source, url=sandbox.url, report=tmp_path / "r1",
+                                   journal=journal, concurrency=4), "--mode", "update"]  # fmt: skip
+        process = subprocess.Popen(command, env=env_with_tokens(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        reached = wait_for_journal(journal, process, done=30 + 8)  # the creates, then 8
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=PROCESS_TIMEOUT_S)
+        assert reached, "the renumbering finished before it could be killed"
+
+        command[command.index(str(tmp_path / "r1"))] = str(tmp_path / "r2")
+        resumed = subprocess.run(command, env=env_with_tokens(), capture_output=True,
+                                 text=True, timeout=PROCESS_TIMEOUT_S)  # fmt: skip
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        rows = results(tmp_path / "r2")
+        assert [(r["status"], r["id"]) for r in rows] == [
+            ("updated", str(n + 8000)) for n in numbers
+        ]
+        assert sorted(c["customerNumber"] for c in sandbox.customers()) == [
+            n + 8000 for n in numbers
+        ]
+        assert sandbox.stats()["writes"] <= 30 + 30 + 4  # at most the in-flight ones twice
+
+        writes = sandbox.stats()["writes"]
+        command[command.index(str(tmp_path / "r2"))] = str(tmp_path / "r3")
+        again = subprocess.run(command, env=env_with_tokens(), capture_output=True,
+                               text=True, timeout=PROCESS_TIMEOUT_S)  # fmt: skip
+        assert again.returncode == 0, again.stdout
+        assert {r["status"] for r in results(tmp_path / "r3")} == {"unchanged"}
+        assert sandbox.stats()["writes"] == writes
