@@ -153,7 +153,10 @@ def add_results(
     cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
         report.add(result, cells.get(result.row, {}))
-    summary.count_all(Counter(r.status for r in results))
+    # A batch is one input's, so of one entity; counted apart should that ever change.
+    for name in dict.fromkeys(r.entity for r in results):
+        counted = Counter(r.status for r in results if r.entity == name)
+        summary.count_all(counted, entity=name)
 
 
 def _report_encoding(encoding: str | None) -> str:

@@ -39,6 +39,7 @@ from pipeline.checks import check_value
 from pipeline.constraints import ENTITIES, Entity
 from pipeline.convert import ConversionError, convert_cell
 from pipeline.errors import ConfigError
+from pipeline.headers import match_header
 from pipeline.payload import value_text
 from pipeline.transforms import (
     TRANSFORMS,
@@ -153,7 +154,7 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
     valid = valid_properties(entity)
     unknown = [c for c in columns if c not in valid]
     if unknown:
-        named = ", ".join(_suggest(c, valid) for c in unknown)
+        named = ", ".join(_suggest_property(entity, c, valid) for c in unknown)
         what = (
             "column {} is not a {} property"
             if len(unknown) == 1
@@ -161,7 +162,8 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
         )
         raise ConfigError(
             f"{what.format(named, entity.name)}; without a mapping file the "
-            f"headers must be property paths, as in `econ-import template {entity.name}`"
+            f"headers must be property paths, as in `econ-import template {entity.name}` "
+            "(`econ-import map` drafts a mapping)"
         )
     rules = tuple(ColumnRule(c, c) for c in columns)
     return Mapping(entity, key=entity.key if entity.key in columns else None, rules=rules)
@@ -197,6 +199,15 @@ def _suggest(name: str, choices: Sequence[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return f"'{name}' (did you mean '{lowered[close[0]]}'?)" if close else f"'{name}'"
+
+
+def _suggest_property(entity: Entity, header: str, valid: Sequence[str]) -> str:
+    """``'Postnummer' (did you mean 'zip'?)``: the synonym table first (``pipeline.headers``,
+    the same matcher as ``econ-import map``), then the closest property path."""
+    match = match_header(entity.name, header)
+    if match is not None and match.property in valid:
+        return f"'{header}' (did you mean '{match.property}'?)"
+    return _suggest(header, valid)
 
 
 def _choices(name: str, valid: Sequence[str]) -> str:

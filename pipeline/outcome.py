@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -86,9 +87,14 @@ class RowResult:
         return "; ".join(e.describe() for e in self.errors)
 
 
+#: summary.json's ``by_entity`` counters for each entity, in order (issue #13), then
+#: ``valid`` as in the totals.
+ENTITY_FIELDS = SUMMARY_FIELDS[: SUMMARY_FIELDS.index("failed") + 1]
+
+
 @dataclass
 class Summary:
-    """Counters for summary.json and the closing table."""
+    """Counters for summary.json and the closing table, in total and per entity."""
 
     rows: int = 0
     created: int = 0
@@ -106,16 +112,31 @@ class Summary:
     retries: int = 0
     throttled: int = 0
     elapsed_s: float = 0.0
+    #: Entity name -> rows per status, in the order the run met the entities.
+    by_entity: dict[str, Counter[Status]] = field(default_factory=dict)
 
-    def count(self, status: Status) -> None:
-        """Add one row with ``status``."""
-        self.count_all({status: 1})
+    def count(self, status: Status, *, entity: str | None = None) -> None:
+        """Add one row with ``status`` (of ``entity``, when given)."""
+        self.count_all({status: 1}, entity=entity)
 
-    def count_all(self, rows: Mapping[Status, int]) -> None:
-        """Add ``rows[status]`` rows with each status (a batch's ``Counter``)."""
+    def count_all(self, rows: Mapping[Status, int], *, entity: str | None = None) -> None:
+        """Add ``rows[status]`` rows with each status (a batch's ``Counter``), to the
+        totals and, when ``entity`` is given, to that entity's counters."""
         for status, n in rows.items():
             self.rows += n
             setattr(self, status.value, getattr(self, status.value) + n)
+        if entity is not None:
+            self.by_entity.setdefault(entity, Counter()).update(rows)
+
+    def entity_counts(self) -> dict[str, dict[str, int]]:
+        """summary.json's ``by_entity``: per entity ``ENTITY_FIELDS`` and ``valid``."""
+        out: dict[str, dict[str, int]] = {}
+        for name, counted in self.by_entity.items():
+            counts = {"rows": sum(counted.values())}
+            counts.update({f: counted[Status(f)] for f in ENTITY_FIELDS if f != "rows"})
+            counts["valid"] = counted[Status.VALID]
+            out[name] = counts
+        return out
 
     def count_links(self, cell: str) -> None:
         """Add one customer row's links outcome (``set``, ``unchanged``, ``failed``)."""

@@ -12,7 +12,8 @@ Files (all text passes through the run's ``Redactor``; no token ever reaches a r
   the names are exactly these; with several (a job), one pair per input named after it:
   ``errors-<file>[-<sheet>].csv`` / ``.xlsx`` (``errors-legacy-erp-Contacts.xlsx``), with
   the entity, then a number, added when two inputs would share a name.
-- ``summary.json``: ``Summary.as_dict()``, then context (``started_at``, ``finished_at``,
+- ``summary.json``: ``Summary.as_dict()``, ``by_entity`` (``Summary.entity_counts()``),
+  then context (``started_at``, ``finished_at``,
   ``input_reports``: per input its failed rows and errors files, ``files``), then the
   caller's ``extra`` keys (which win over the context, never over the counters).
 
@@ -155,7 +156,7 @@ class ReportWriter:
         self._errors = _LineFile(self.directory / "errors.jsonl")
         self._warnings = _LineFile(self.directory / "warnings.jsonl")
         self._inputs: list[_Input] = []
-        self._counted: Counter[Status] = Counter()
+        self._counted: Counter[tuple[str, Status]] = Counter()
         self._unflushed = 0
         self._flushed_at = time.monotonic()
         self._paths: ReportPaths | None = None
@@ -201,7 +202,7 @@ class ReportWriter:
         self._check_open()
         if not self._inputs:
             raise RuntimeError("ReportWriter.add() before begin_input()")
-        self._counted[result.status] += 1
+        self._counted[result.entity, result.status] += 1
         self._results_csv.writerow(self._result_cells(result))
         current = self._inputs[-1]
         for error in result.errors:
@@ -281,8 +282,9 @@ class ReportWriter:
     ) -> None:
         if self._paths is None:
             # Nobody closed us with the real counters: report the rows seen so far.
-            counts = {status.value: rows for status, rows in self._counted.items()}
-            counted = Summary(rows=sum(counts.values()), **counts)
+            counted = Summary()
+            for (entity, status), rows in self._counted.items():
+                counted.count_all({status: rows}, entity=entity)
             self.close(counted, extra={"interrupted": exc_type is not None})
 
     # --- rows -------------------------------------------------------------------------
@@ -399,6 +401,7 @@ class ReportWriter:
         }
         context.update(extra)
         data: dict[str, object] = dict(summary.as_dict())
+        data["by_entity"] = summary.entity_counts()
         for key, value in self._redactor.redact_mapping(context).items():
             data.setdefault(key, value)  # the counters are the contract: never overridden
         temporary = self._paths.summary.with_suffix(".json.tmp")

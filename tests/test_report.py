@@ -179,6 +179,24 @@ def test_summary_json(report):
         "failed_rows": 4, "errors_files": ["errors.csv", "errors.xlsx"],
     }]  # fmt: skip
     assert data["token_hint"] == "used ***"
+    assert data["by_entity"] == {}  # summary_of counts totals only
+
+
+def test_summary_by_entity_counts_each_entity_and_adds_up() -> None:
+    summary = Summary()
+    summary.count_all({Status.CREATED: 3, Status.INVALID: 1}, entity="customer-groups")
+    summary.count_all({Status.CREATED: 5, Status.SKIPPED: 2}, entity="customers")
+    summary.count(Status.CREATED, entity="customers")
+
+    counts = summary.entity_counts()
+
+    assert list(counts) == ["customer-groups", "customers"]  # the order the run met them
+    assert counts["customers"] == {
+        "rows": 8, "created": 6, "updated": 0, "unchanged": 0, "skipped": 2, "invalid": 0,
+        "rejected": 0, "failed": 0, "valid": 0,
+    }  # fmt: skip
+    for name in ("rows", "created", "skipped", "invalid"):
+        assert sum(c[name] for c in counts.values()) == getattr(summary, name)
 
 
 def test_no_secret_in_any_file(report):
@@ -255,6 +273,7 @@ def test_leaving_the_block_by_an_exception_still_writes_a_summary(tmp_path: Path
     data = json.loads((tmp_path / "summary.json").read_text("utf-8"))
     assert data["interrupted"] is True
     assert (data["rows"], data["invalid"]) == (1, 1)
+    assert data["by_entity"]["customers"]["invalid"] == 1  # counted per entity here too
     assert len(read_csv(tmp_path / "results.csv")) == 2
     assert (tmp_path / "errors.xlsx").exists()
 
