@@ -16,6 +16,9 @@ the columns it changes (issue #11). Local validation checks every given cell but
 required properties; those are checked here, once what exists is known: on the merged
 record before a PUT, on the row alone before an upsert's POST. A row that lacks one is
 ``invalid``, with local validation's own required errors, and is never sent.
+
+A row that renumbers a customer (``currentCustomerNumber``) is matched by its current
+number; when that is gone, ``pipeline.renumber``'s table decides.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pipeline.endpoints import collection_url, record_id, record_url
 from pipeline.errors import RowError
 from pipeline.outcome import Status
 from pipeline.payload import flatten
+from pipeline.renumber import renumber_rejection
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,17 @@ def decide(
     existing: dict[str, Any] | None,
     parent: str,
     row: int,
+    renumber: tuple[str, str] = ("", ""),
+    holder: dict[str, Any] | None = None,
 ) -> Decision:
-    """The write (or the settled status) for a valid row in ``mode``."""
+    """The write (or the settled status) for a valid row in ``mode``.
+
+    ``renumber`` is (current number, new number) for a row that renumbers a customer
+    (``pipeline.renumber``): ``existing`` is then the record at the current number and
+    ``holder`` the one at the new number, if any.
+    """
+    if renumber[0] and existing is None:
+        return _renumbered_already(entity, payload, renumber=renumber, holder=holder, row=row)
     if existing is None:
         if mode == "update":
             return Decision(status=Status.REJECTED, errors=(_absent(entity, payload, row),))
@@ -92,6 +105,24 @@ def _incomplete(missing: list[str], row: int, *, id: str = "") -> Decision:
         violation = required_message(path)
         errors.append(RowError(row, path, violation.code, violation.message, ""))
     return Decision(status=Status.INVALID, id=id, errors=tuple(errors))
+
+
+def _renumbered_already(
+    entity: Entity,
+    payload: dict[str, Any],
+    *,
+    renumber: tuple[str, str],
+    holder: dict[str, Any] | None,
+    row: int,
+) -> Decision:
+    """The current number is gone: a re-run if the new number holds this row's data."""
+    current, new = renumber
+    if holder is not None and is_unchanged(entity, payload, holder):
+        return Decision(status=Status.UNCHANGED, id=record_id(entity, holder))
+    error = renumber_rejection(
+        entity, current=current, new=new, holder_differs=holder is not None, row=row
+    )
+    return Decision(status=Status.REJECTED, errors=(error,))
 
 
 def is_unchanged(entity: Entity, payload: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:

@@ -28,11 +28,15 @@ from pipeline.inputs import (
     PreparedStep,
     add_results,
     begin_input,
+    has_links,
     is_errors_file,
     prepare,
     read_chunks,
 )
 from pipeline.journal import Journal, abandon_unfinished, target_id
+from pipeline.link_phase import LinkSettings, run_links
+from pipeline.link_report import LinkOutcomes
+from pipeline.links import LinkBook
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Summary
 from pipeline.parents import ParentIndex
@@ -125,12 +129,17 @@ async def run_import(
             "no target: no preview (give --base-url with the tokens, or --sandbox, to see "
             "every change the import would make)"
         )
+    if settings.dry_run and api is not None and any(has_links(p) for p in prepared):
+        # The link phase needs the children's new numbers, which a preview never has.
+        outcome.notes.append("preview: the customers' links are not previewed (no link PUT)")
+    links = _Links(LinkBook(), LinkOutcomes())
     with ReportWriter(settings.report_dir, redactor=redactor) as report:
         preview = _open_preview(settings, api, redactor)
         try:
             await _run_with_client(
-                settings, prepared, report, outcome, cursor, api, journal, preview=preview
-            )
+                settings, prepared, report, outcome, cursor, api, journal,
+                preview=preview, links=links,
+            )  # fmt: skip
             if journal is not None and not outcome.interrupted and not outcome.stopped_by:
                 journal.finish()
         except asyncio.CancelledError:
@@ -139,9 +148,11 @@ async def run_import(
         except (FatalError, RetriableError) as exc:
             outcome.stopped_by = str(exc)
         finally:
+            reason = ""
             if outcome.interrupted or outcome.stopped_by:
                 reason = outcome.stopped_by or STOP_INTERRUPTED
                 account_for_the_rest(prepared, report, summary, cursor, reason=reason)
+            links.outcomes.finish(links.book, report, summary, prepared, stopped=reason)
             summary.elapsed_s = round(time.monotonic() - started, 3)
             extra: dict[str, object] = {
                 "interrupted": outcome.interrupted,
@@ -180,9 +191,12 @@ async def _run_with_client(
     journal: Journal | None,
     *,
     preview: ChangeLog | None = None,
+    links: _Links,
 ) -> None:
     if api is None:
-        await _run_steps(settings, prepared, report, outcome, cursor, client=None, journal=None)
+        await _run_steps(
+            settings, prepared, report, outcome, cursor, client=None, journal=None, links=links
+        )
         return
     async with ApiClient(api) as client:
         try:
@@ -195,6 +209,7 @@ async def _run_with_client(
                 client=client,
                 journal=journal,
                 preview=preview,
+                links=links,
             )
         finally:
             outcome.summary.requests = client.stats.requests
@@ -224,6 +239,7 @@ async def _run_steps(
     client: ApiClient | None,
     journal: Journal | None,
     preview: ChangeLog | None = None,
+    links: _Links,
 ) -> None:
     summary = outcome.summary
     parents = ParentIndex(journal)
@@ -236,6 +252,7 @@ async def _run_steps(
                 settings, step, client=client, journal=journal, parents=parents, preview=preview
             )
             ctx.record_parents = has_children and step.entity.name == "customers"
+            ctx.links = links.book if preview is None else None  # a preview links nothing
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
                 with _collector_paused(settings.dry_run and preview is None):
@@ -248,6 +265,25 @@ async def _run_steps(
                 if stopped:
                     outcome.stopped_by = stopped
                     return
+    if links.book.requests and client is not None and preview is None:
+        cursor.step, cursor.chunks = len(prepared), None  # every input row is reported
+        link_settings = LinkSettings(settings.concurrency, settings.retry_failed)
+        stopped = await run_links(
+            links.book, client=client, journal=journal, settings=link_settings,
+            amend=links.outcomes.add,
+        )  # fmt: skip
+        if stopped == STOP_INTERRUPTED:
+            outcome.interrupted = True
+        elif stopped:
+            outcome.stopped_by = stopped
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The run's links (issue #14): what customer rows want, and what became of it."""
+
+    book: LinkBook
+    outcomes: LinkOutcomes
 
 
 async def _report_batch(

@@ -39,6 +39,7 @@ from pipeline.checks import check_value
 from pipeline.constraints import CODE_NUMBER_FORMAT, ENTITIES, Entity
 from pipeline.convert import ConversionError, convert_cell
 from pipeline.errors import ConfigError, RowError
+from pipeline.headers import match_header
 from pipeline.payload import value_text
 from pipeline.transforms import (
     TRANSFORMS,
@@ -133,8 +134,10 @@ class Mapping:
 
 def valid_properties(entity: Entity) -> list[str]:
     """Property paths a mapping may produce: the entity's fields, plus ``customer.key``
-    for a child entity (contacts, delivery locations)."""
-    return [f.path for f in entity.fields] + ([PARENT_KEY] if entity.parent else [])
+    for a child entity (contacts, delivery locations), plus a customer's pseudo-property
+    ``currentCustomerNumber`` and its links by source key (``attention.key``...)."""
+    extra = [f.path for f in entity.pseudo] + [link.key_path for link in entity.links]
+    return [f.path for f in entity.fields] + ([PARENT_KEY] if entity.parent else []) + extra
 
 
 def load_mapping(path: Path, *, entity: str | None = None) -> Mapping:
@@ -154,7 +157,7 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
     valid = valid_properties(entity)
     unknown = [c for c in columns if c not in valid]
     if unknown:
-        named = ", ".join(_suggest(c, valid) for c in unknown)
+        named = ", ".join(_suggest_property(entity, c, valid) for c in unknown)
         what = (
             "column {} is not a {} property"
             if len(unknown) == 1
@@ -162,7 +165,8 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
         )
         raise ConfigError(
             f"{what.format(named, entity.name)}; without a mapping file the "
-            f"headers must be property paths, as in `econ-import template {entity.name}`"
+            f"headers must be property paths, as in `econ-import template {entity.name}` "
+            "(`econ-import map` drafts a mapping)"
         )
     rules = tuple(ColumnRule(c, c) for c in columns)
     return Mapping(entity, key=entity.key if entity.key in columns else None, rules=rules)
@@ -220,6 +224,15 @@ def _suggest(name: str, choices: Sequence[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return f"'{name}' (did you mean '{lowered[close[0]]}'?)" if close else f"'{name}'"
+
+
+def _suggest_property(entity: Entity, header: str, valid: Sequence[str]) -> str:
+    """``'Postnummer' (did you mean 'zip'?)``: the synonym table first (``pipeline.headers``,
+    the same matcher as ``econ-import map``), then the closest property path."""
+    match = match_header(entity.name, header)
+    if match is not None and match.property in valid:
+        return f"'{header}' (did you mean '{match.property}'?)"
+    return _suggest(header, valid)
 
 
 def _choices(name: str, valid: Sequence[str]) -> str:

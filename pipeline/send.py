@@ -27,7 +27,7 @@ from pipeline.decide import Decision, decide
 from pipeline.endpoints import record_id
 from pipeline.errors import RowError
 from pipeline.journal import RowState
-from pipeline.matching import match_key
+from pipeline.matching import lookup_keys, match_key, renumber_holder
 from pipeline.outcome import Status
 from pipeline.reconcile import MAX_DOUBT_ROUNDS, InDoubt, key_is_fresh, look_up, resolve
 from pipeline.step import RowWork, StepContext, row_result
@@ -42,7 +42,7 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
     open_rows = [w for w in works if not _settled_by_journal(ctx, w)]
     if ctx.existing is not None and open_rows:
         await ctx.existing.fetch(
-            (match_key(ctx.entity, w.record) for w in open_rows),
+            (k for w in open_rows for k in lookup_keys(ctx.entity, w.record)),
             parents=(w.parent for w in open_rows),
         )
     jobs: list[WriteJob] = []
@@ -71,8 +71,16 @@ def _decide(ctx: StepContext, work: RowWork) -> Decision:
     found = (
         existing.find(match_key(ctx.entity, work.record), parent=work.parent) if existing else None
     )
+    renumber, holder = renumber_holder(existing, ctx.entity, work.record)
     return decide(
-        ctx.entity, work.payload, mode=ctx.mode, existing=found, parent=work.parent, row=work.row
+        ctx.entity,
+        work.payload,
+        mode=ctx.mode,
+        existing=found,
+        parent=work.parent,
+        row=work.row,
+        renumber=renumber,
+        holder=holder,
     )
 
 
@@ -211,13 +219,17 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
     assert ctx.client is not None
     keys = {work.row: match_key(ctx.entity, work.record) for work, _ in doubts}
     found = await look_up(
-        ctx.client, ctx.entity, keys=keys.values(), parents=(w.parent for w, _ in doubts)
+        ctx.client,
+        ctx.entity,
+        keys=(k for work, _ in doubts for k in lookup_keys(ctx.entity, work.record)),
+        parents=(w.parent for w, _ in doubts),
     )
     now, ttl_s = time.time(), ctx.client.settings.key_ttl_s
     jobs: list[WriteJob] = []
     for work, doubt in doubts:
         assert work.payload is not None
         record = found.find(keys[work.row], parent=work.parent)
+        renumber, holder = renumber_holder(found, ctx.entity, work.record)
         resolution = resolve(
             ctx.entity,
             work.payload,
@@ -228,6 +240,8 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
             parent=work.parent,
             row=work.row,
             fresh=key_is_fresh(doubt.first_sent_at, ttl_s=ttl_s, now=now),
+            renumber=renumber,
+            holder=holder,
         )
         decision = resolution.decision
         if not decision.sends:

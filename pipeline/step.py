@@ -14,6 +14,7 @@ from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.errors import RowError
 from pipeline.journal import Journal, RowState
+from pipeline.links import LinkBook
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import RowResult, Status
@@ -47,6 +48,7 @@ class StepContext:
     record_parents: bool = False
     journal_states: dict[int, RowState] = field(default_factory=dict)
     preview: ChangeSink | None = None
+    links: LinkBook | None = None  # the run's links (issue #14): wanted, and child rows
 
 
 @dataclass

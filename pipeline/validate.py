@@ -66,11 +66,17 @@ def checked_fields(entity: Entity, *, update: bool = False) -> list[Field]:
     """The fields a create (or an update) sends, plus the entity's key, in table order.
 
     A property the write does not accept is ignored by the live server (API-FACTS.md), so
-    it is not validated; the key is, because it names the record to write.
+    it is not validated; the key is, because it names the record to write. So are the
+    links (``attention.customerContactNumber``...), sent by the link phase's PUT in every
+    mode, and the pseudo-properties (``currentCustomerNumber``), which name a record too.
     """
-    return [
-        f for f in entity.fields if (f.on_update if update else f.on_create) or f.path == entity.key
+    linked = {link.path for link in entity.links}
+    sent = [
+        f
+        for f in entity.fields
+        if (f.on_update if update else f.on_create) or f.path == entity.key or f.path in linked
     ]
+    return sent + list(entity.pseudo)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.constraints import CODE_NUMBER_FORMAT, CONTACTS, CUSTOMERS
+from pipeline.constraints import CODE_NUMBER_FORMAT, CONTACTS, CUSTOMERS, ENTITIES
 from pipeline.errors import ConfigError
 from pipeline.mapping import (
     ColumnRule,
@@ -246,10 +246,34 @@ def test_identity_mapping_rejects_unknown_columns() -> None:
         identity_mapping(CUSTOMERS, ["customernumber", "Navn", "name"])
 
     assert str(info.value) == (
-        "columns 'customernumber' (did you mean 'customerNumber'?), 'Navn' are not customers "
-        "properties; without a mapping file the headers must be property paths, as in "
-        "`econ-import template customers`"
+        "columns 'customernumber' (did you mean 'customerNumber'?), 'Navn' (did you mean "
+        "'name'?) are not customers properties; without a mapping file the headers must be "
+        "property paths, as in `econ-import template customers` (`econ-import map` drafts "
+        "a mapping)"
     )
+
+
+@pytest.mark.parametrize(
+    ("entity", "header", "hint"),
+    [
+        (CUSTOMERS, "Postnummer", "zip"),
+        (CUSTOMERS, "CVR-nummer", "corporateIdentificationNumber"),
+        (CUSTOMERS, "Postal Code", "zip"),
+        (CUSTOMERS, "USt-IdNr.", "vatNumber"),
+        (CUSTOMERS, "Kreditmax", "creditLimit"),
+        (CUSTOMERS, "Debitorgruppe", "customerGroup.customerGroupNumber"),
+        (CUSTOMERS, "P-nummer", "pNumber"),
+        (ENTITIES["delivery-locations"], "Postnr.", "postalCode"),
+        (ENTITIES["contacts"], "Tlf.", "phone"),
+        (CUSTOMERS, "nme", "name"),  # no synonym: the closest property path
+    ],
+    ids=lambda v: v if isinstance(v, str) else v.name,
+)
+def test_identity_mapping_hints_come_from_the_synonym_table(entity, header, hint) -> None:
+    with pytest.raises(ConfigError) as info:
+        identity_mapping(entity, [header])
+
+    assert f"column '{header}' (did you mean '{hint}'?) is not a" in str(info.value)
 
 
 def test_check_columns_names_missing_columns(tmp_path: Path) -> None:

@@ -304,9 +304,10 @@ def test_contact_email_is_one_address():
 
 def test_update_mode_validates_what_a_put_accepts():
     chunk = frame("customers", {"attention.customerContactNumber": "x"})
-    assert Validator(entity("customers")).validate(chunk).errors == {}  # ignored on create
-    errors = Validator(entity("customers"), update=True).validate(chunk).errors
-    assert [e.property for e in errors[2]] == ["attention.customerContactNumber"]
+    # A link is set by the link phase's PUT in every mode (issue #14): always checked.
+    for update in (False, True):
+        errors = Validator(entity("customers"), update=update).validate(chunk).errors
+        assert [e.property for e in errors[2]] == ["attention.customerContactNumber"]
     # The group number is read-only on PUT but names the group to update: still required.
     groups = Validator(entity("customer-groups"), update=True)
     assert groups.validate(frame("customer-groups", {"customerGroupNumber": ""})).errors

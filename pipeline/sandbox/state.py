@@ -24,6 +24,7 @@ class Stats:
     drops: int = 0  # committed writes whose connection was closed unanswered
     replays: int = 0  # responses served from the idempotency cache
     unauthorized: int = 0  # 401s
+    disconnects: int = 0  # requests whose client left before its body was read
 
 
 @dataclass
