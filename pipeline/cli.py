@@ -1,11 +1,11 @@
 """``econ-import``: parse arguments, build settings, call the library, map to an exit code.
 
-Commands: ``import``, ``validate`` (``import --dry-run``, no network), ``map`` (draft a
-mapping from a file), ``template``, ``export``, ``forget`` (clear an agreement's ledger)
-and ``sandbox``. Exit codes: 0 every row succeeded (or was skipped because its record
-already exists), 1 some row did not, 2 nothing could start (bad mapping, unreadable file,
-missing token), 3 the run was stopped before it finished (Ctrl-C, SIGTERM); run the same
-command again to resume.
+Commands: ``import``, ``validate`` (``import --dry-run``: no writes; with a target, a
+preview of every change), ``map`` (draft a mapping from a file), ``template``, ``export``,
+``forget`` (clear an agreement's ledger) and ``sandbox``. Exit codes: 0 every row
+succeeded (or was skipped because its record already exists), 1 some row did not, 2
+nothing could start (bad mapping, unreadable file, missing token), 3 the run was stopped
+before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
 """
 
 from __future__ import annotations
@@ -50,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("import", "validate and send rows to the API"),
-        ("validate", "check rows locally; sends nothing (= import --dry-run)"),
+        (
+            "validate",
+            "check rows; with a target, preview every change; writes nothing (= import --dry-run)",
+        ),
     ):
         _add_import_arguments(commands.add_parser(name, help=help_text, description=help_text))
     drafting = commands.add_parser(
@@ -196,7 +199,7 @@ def _map(args: argparse.Namespace) -> int:
 async def _import(args: argparse.Namespace) -> int:
     dry_run = args.dry_run or args.command == "validate"
     steps = _steps(args)
-    prepared = prepare(steps)  # every input and mapping checked before any request
+    prepared = prepare(steps, mode=args.mode)  # every input and mapping checked first
     report_dir = args.report or DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
     settings = RunSettings(
         steps=tuple(steps),

@@ -9,9 +9,10 @@ from typing import TextIO
 
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.importer import PreparedStep, RunOutcome
+from pipeline.inputs import has_links
 from pipeline.mapping import apply_mapping
 from pipeline.match_rules import can_match, row_values
-from pipeline.outcome import Summary
+from pipeline.outcome import LINK_FIELDS, Summary
 from pipeline.ratelimit import RateState
 from pipeline.recognise import can_be_recognised
 from pipeline.table import frame_records
@@ -25,11 +26,14 @@ ROWS_PER_IN_FILTER = 200
 
 
 def estimate_calls(prepared: Sequence[PreparedStep], rows: Sequence[int]) -> int:
-    """Calls a run makes at most: one write per row plus the look-ups that precede them."""
+    """Calls a run makes at most: one write per row plus the look-ups that precede them,
+    and for a customer input with links one more write per row and its look-ups."""
     calls = 0
     for step, count in zip(prepared, rows, strict=True):
         per_lookup = CHILDREN_PER_LOOKUP if step.entity.parent else ROWS_PER_IN_FILTER
         calls += count + math.ceil(count / per_lookup) + len(step.mapping.lookups())
+        if has_links(step):  # a PUT per linked customer, read fresh first (issue #14)
+            calls += count + math.ceil(count / ROWS_PER_IN_FILTER)
     return calls
 
 
@@ -121,12 +125,26 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours"
 
 
+def print_changes(outcome: RunOutcome, *, out: TextIO) -> None:
+    """The preview's counts and where its lines are."""
+    changes = outcome.changes
+    assert changes is not None
+    summary = outcome.summary
+    print(
+        f"\nChanges (nothing was sent): {changes.create} to create, {changes.update} to "
+        f"update, {summary.unchanged} unchanged, {summary.skipped} skipped",
+        file=out,
+    )
+    print(f"  changes  {changes.csv}  (and {changes.xlsx.name})", file=out)
+
+
 def summary_lines(summary: Summary) -> list[str]:
     """The summary table: one line per counter; with more than one entity, a column per
     entity beside the total (request counters are the run's, so only in the total)."""
     counts = summary.as_dict()
     per_entity = summary.entity_counts() if len(summary.by_entity) > 1 else {}
-    rows = [(n, v) for n, v in counts.items() if n not in ("valid", "skipped_existing") or v]
+    hidden = ("valid", "skipped_existing", *LINK_FIELDS)
+    rows = [(n, v) for n, v in counts.items() if n not in hidden or v]
     width = max(len(name) for name, _ in rows)
     if not per_entity:
         return [f"  {name:<{width}}  {value}" for name, value in rows]
@@ -161,6 +179,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
         print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
     print(f"  summary  {report.summary}", file=out)
+    if outcome.changes is not None:
+        print_changes(outcome, out=out)
     if outcome.journal is not None:
         print(f"  journal  {outcome.journal}", file=out)
     if outcome.ledger is not None:

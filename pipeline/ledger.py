@@ -120,6 +120,15 @@ class Ledger:
                 (self.target, entity, identity, digest, record_id, time.time()),
             )
 
+    def renumber(self, entity: str, old: str, new: str) -> None:
+        """Point every entry naming record ``old`` at ``new`` (a renumbered customer,
+        issue #14: the ledger follows the new number whichever row imported it)."""
+        with self._db:
+            self._db.execute(
+                "UPDATE ledger SET record_id=? WHERE target=? AND entity=? AND record_id=?",
+                (new, self.target, entity, old),
+            )
+
     def drop(self, entity: str, identity: str) -> None:
         """Forget one entry whose record no longer exists on the server."""
         with self._db:

@@ -60,6 +60,7 @@ RESULT_COLUMNS = (
     "http_status",
     "id",
     "errors",
+    "links",  # issue #14: set / unchanged / failed for a customer row with links, else ''
 )
 
 #: summary.json counters, in order: a public contract (issue #3).
@@ -77,6 +78,11 @@ SUMMARY_FIELDS = (
     "throttled",
     "elapsed_s",
 )
+
+
+#: summary.json's links counters (issue #14): customer rows whose links were set, already
+#: as wanted, or not set.
+LINK_FIELDS = ("links_set", "links_unchanged", "links_failed")
 
 
 @dataclass
@@ -119,6 +125,9 @@ class Summary:
     valid: int = 0
     #: Of ``skipped``, the rows whose record already exists: they count as succeeded.
     skipped_existing: int = 0
+    links_set: int = 0
+    links_unchanged: int = 0
+    links_failed: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
@@ -158,6 +167,11 @@ class Summary:
                 self.skipped_existing += 1
         self.count_all(counts, entity=entity)
 
+    def count_links(self, cell: str) -> None:
+        """Add one customer row's links outcome (``set``, ``unchanged``, ``failed``)."""
+        name = f"links_{cell}"
+        setattr(self, name, getattr(self, name) + 1)
+
     @property
     def succeeded(self) -> int:
         """Rows that succeeded, including those skipped because their record exists."""
@@ -166,13 +180,16 @@ class Summary:
 
     @property
     def all_succeeded(self) -> bool:
-        """Exit code 0: every row created, updated, unchanged, valid or already there."""
-        return self.rows == self.succeeded
+        """Exit code 0: every row created, updated, unchanged, valid or already there,
+        and every customer's links set or already as wanted (issue #14)."""
+        return self.rows == self.succeeded and not self.links_failed
 
     def as_dict(self) -> dict[str, float | int]:
-        """The contract's counters in order, then ``valid`` (dry runs) and
-        ``skipped_existing`` (the part of ``skipped`` that is a success) at the end."""
+        """The contract's counters in order, then ``valid`` (dry runs), ``skipped_existing``
+        (the part of ``skipped`` that is a success) and the links."""
         out: dict[str, float | int] = {name: getattr(self, name) for name in SUMMARY_FIELDS}
         out["valid"] = self.valid
         out["skipped_existing"] = self.skipped_existing
+        for name in LINK_FIELDS:
+            out[name] = getattr(self, name)
         return out

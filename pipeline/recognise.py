@@ -28,7 +28,7 @@ from pipeline.endpoints import record_id
 from pipeline.errors import RowError
 from pipeline.ledger import LedgerEntry, row_digest, row_identity
 from pipeline.match_rules import MatchRule, can_match, describe_values, fold, row_values
-from pipeline.matching import ExistingRecords, match_key
+from pipeline.matching import ExistingRecords, lookup_keys, match_key
 from pipeline.outcome import CODE_EXISTS, Status
 from pipeline.payload import flatten
 from pipeline.step import RowWork, StepContext
@@ -61,7 +61,7 @@ async def recognise_rows(ctx: StepContext, works: Sequence[RowWork]) -> dict[int
         identify(work)
     entries = ctx.ledger.find(ctx.entity.name, (w.identity for w in works)) if ctx.ledger else {}
     await ctx.existing.fetch(
-        (match_key(ctx.entity, w.record) for w in works),
+        (k for w in works for k in lookup_keys(ctx.entity, w.record)),
         parents=(w.parent for w in works),
         ids=(e.record_id for e in entries.values()),
     )

@@ -46,7 +46,7 @@ from typing import IO
 
 from pipeline.errors import RowError
 from pipeline.outcome import RESULT_COLUMNS, RowResult, Status, Summary, is_success
-from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise
+from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
 from pipeline.report_xlsx import ERRORS_COLUMN, ErrorWorkbook
 
 FLUSH_EVERY_ROWS = 1000
@@ -106,6 +106,7 @@ class _Input:
     delimiter: str
     encoding: str
     stem: str
+    keep_open: bool = False  # rows may still fail later (a customer's links, issue #14)
     csv_file: _LineFile | None = None
     write_csv_row: Callable[[Iterable[str]], object] | None = None
     workbook: ErrorWorkbook | None = None
@@ -158,6 +159,8 @@ class ReportWriter:
         self._unflushed = 0
         self._flushed_at = time.monotonic()
         self._paths: ReportPaths | None = None
+        #: (source, sheet, row) cells of results.csv -> (links cell, errors to add)
+        self._amended: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def begin_input(
         self,
@@ -169,6 +172,7 @@ class ReportWriter:
         column_of: Mapping[str, str],
         delimiter: str = ",",
         encoding: str = "utf-8",
+        keep_open: bool = False,
     ) -> None:
         """Start the rows of one input.
 
@@ -176,9 +180,10 @@ class ReportWriter:
         property path to the source column it was mapped from (to highlight bad cells).
         ``delimiter`` and ``encoding`` are the input's, for errors.csv to import again.
         A trailing ``errors`` column (an errors file imported again) is replaced.
+        ``keep_open`` keeps the input's errors files open until ``close``, for ``amend``.
         """
         self._check_open()
-        if self._inputs:
+        if self._inputs and not self._inputs[-1].keep_open:
             self._inputs[-1].close()
         names = list(columns)
         if names and names[-1] == ERRORS_COLUMN:
@@ -188,7 +193,7 @@ class ReportWriter:
             positions[prop] = [n for n, name in enumerate(names) if name == column]
         stem = self._free_stem(_stem_for(source, sheet), entity)
         self._inputs.append(
-            _Input(source, sheet, entity, names, positions, delimiter, encoding, stem)
+            _Input(source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open)
         )
 
     def add(self, result: RowResult, original: Mapping[str, str]) -> None:
@@ -212,6 +217,25 @@ class ReportWriter:
         ):
             self.flush()
 
+    def amend(self, result: RowResult, original: Mapping[str, str] | None, *, links: str) -> None:
+        """Add to a row already reported: its ``links`` cell and ``result.errors`` (issue #14).
+
+        results.csv is rewritten once, at ``close``, with the amended cells (its lines
+        stay whole and in order meanwhile). A row with errors gets them in errors.jsonl,
+        and, when ``original`` is given, a line in its input's errors files (kept open
+        with ``begin_input(keep_open=True)``), so the row can be fixed and imported again.
+        """
+        self._check_open()
+        current = next(
+            one for one in self._inputs if (one.source, one.sheet) == (result.source, result.sheet)
+        )
+        key = tuple(self._result_cells(result)[:3])
+        self._amended[key] = (links, result.error_text())
+        for error in result.errors:
+            self._errors.write(self._json_line(error, current))
+        if result.errors and original is not None:
+            self._add_failed(current, result, original)
+
     def flush(self) -> None:
         """Write every buffered line out."""
         for line_file in (self._results, self._errors, self._warnings):
@@ -227,6 +251,8 @@ class ReportWriter:
             return self._paths
         for line_file in (self._results, self._errors, self._warnings):
             line_file.close()
+        if self._amended:
+            self._rewrite_results()
         for one in self._inputs:
             one.close()
         if len(self._inputs) == 1:
@@ -266,12 +292,34 @@ class ReportWriter:
         http = "" if result.http_status is None else str(result.http_status)
         errors = result.error_text() if result.errors else ""
         texts = [str(result.source), str(result.sheet), str(result.row), str(result.entity),
-                 str(result.key), result.status.value, http, str(result.id), errors]  # fmt: skip
+                 str(result.key), result.status.value, http, str(result.id), errors,
+                 ""]  # fmt: skip
         # Most cells start with a letter or digit: only the others can need a quote.
         return [
             neutralise(text) if text[:1] in _SUSPECT_FIRST else text
             for text in self._redactor.redact_all(texts)
         ]
+
+    def _rewrite_results(self) -> None:
+        """results.csv again, with the amended rows' ``links`` and added errors."""
+        path = self._results.path
+        temporary = path.with_suffix(".csv.tmp")
+        errors_at, links_at = RESULT_COLUMNS.index("errors"), RESULT_COLUMNS.index("links")
+        with (
+            path.open(encoding="utf-8", newline="") as src,
+            temporary.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            writer = csv.writer(dst)
+            for cells in csv.reader(src):
+                found = self._amended.get(tuple(cells[:3]))
+                if found is not None:
+                    links, added = found
+                    old = unneutralise(cells[errors_at])
+                    joined = "; ".join(t for t in (old, self._redactor.redact(added)) if t)
+                    cells[errors_at] = neutralise(joined)
+                    cells[links_at] = links
+                writer.writerow(cells)
+        os.replace(temporary, path)
 
     def _json_line(self, error: RowError, current: _Input) -> str:
         record = {

@@ -7,7 +7,8 @@ Per row, in order:
 2. a row the journal has *in flight* (the run stopped before its answer was recorded) is
    in doubt: see ``pipeline.reconcile``;
 3. any other row is recognised (its own number, the ledger, the match rule:
-   ``pipeline.recognise``), decided against what exists (``pipeline.decide``) and written.
+   ``pipeline.recognise``), decided against what exists (``pipeline.decide``) and written,
+   or, in a preview (``StepContext.preview``), recorded as a planned change and not sent.
 
 The journal is written before every write (``inflight``, with the key and when it was
 first sent) and after every answer (``done`` / ``failed``), so a crash at any point leaves
@@ -25,11 +26,12 @@ import time
 import uuid
 from typing import Any
 
+from pipeline.changes import RowPlace, planned_lines
 from pipeline.decide import Decision, decide
 from pipeline.endpoints import record_id
 from pipeline.errors import RowError
 from pipeline.journal import RowState
-from pipeline.matching import match_key
+from pipeline.matching import lookup_keys, match_key, renumber_holder
 from pipeline.outcome import Status
 from pipeline.recognise import (
     Recognition,
@@ -60,7 +62,9 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
             doubts.append((work, doubt))
             continue
         decision = _decide(ctx, work, recognised.get(work.row, Recognition()))
-        if decision.sends:
+        if decision.sends and ctx.preview is not None:
+            _plan(ctx, work, decision)
+        elif decision.sends:
             key = _new_key(ctx, work, decision, renew=state is not None)
             jobs.append(_job(ctx, work, decision, key=key))
         else:
@@ -73,6 +77,7 @@ def _decide(ctx: StepContext, work: RowWork, found: Recognition) -> Decision:
     assert work.payload is not None
     if found.errors:  # more than one candidate: nothing is written, and it is no success
         return Decision(status=Status.SKIPPED, errors=found.errors)
+    renumber, holder = renumber_holder(ctx.existing, ctx.entity, work.record)
     decision = decide(
         ctx.entity,
         work.payload,
@@ -80,8 +85,28 @@ def _decide(ctx: StepContext, work: RowWork, found: Recognition) -> Decision:
         existing=found.record,
         parent=work.parent,
         row=work.row,
+        renumber=renumber,
+        holder=holder,
     )
     return as_recognised(ctx.entity, decision, found, row=work.row)
+
+
+def _plan(ctx: StepContext, work: RowWork, decision: Decision) -> None:
+    """A preview's write: recorded as planned changes, the row ``valid``, nothing sent.
+
+    The planned record is remembered as a sent one would be, so that a later row of the
+    run that matches it is decided against it, as in the import.
+    """
+    assert ctx.preview is not None and work.payload is not None
+    found = decision.existing
+    found_id = record_id(ctx.entity, dict(found)) if found is not None else ""
+    work.result = row_result(ctx, work, Status.VALID, id=found_id)
+    place = RowPlace(ctx.source, ctx.sheet, work.row, ctx.entity.name, work.result.key)
+    lines = planned_lines(ctx.entity, work.payload, existing=found)
+    ctx.preview.record(place, id=found_id, lines=lines)
+    if ctx.existing is not None and decision.body is not None:
+        key = match_key(ctx.entity, work.record)
+        ctx.existing.remember(key, decision.body, parent=work.parent)
 
 
 def _settled_by_journal(ctx: StepContext, work: RowWork) -> bool:
@@ -209,7 +234,7 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
     found = await look_up(
         ctx.client,
         ctx.entity,
-        keys=(match_key(ctx.entity, w.record) for w, _ in doubts),
+        keys=(k for work, _ in doubts for k in lookup_keys(ctx.entity, work.record)),
         parents=(w.parent for w, _ in doubts),
         match=rule,
         rows=(w.record for w, _ in doubts),
@@ -223,6 +248,7 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
             _mark_failed(ctx, work, Status.FAILED, http=None, errors=list(now_there.errors))
             continue
         record = now_there.record
+        renumber, holder = renumber_holder(found, ctx.entity, work.record)
         resolution = resolve(
             ctx.entity,
             work.payload,
@@ -233,6 +259,8 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
             parent=work.parent,
             row=work.row,
             fresh=key_is_fresh(doubt.first_sent_at, ttl_s=ttl_s, now=now),
+            renumber=renumber,
+            holder=holder,
         )
         decision = resolution.decision
         if not decision.sends:

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from pipeline.console import plan_lines
+from pipeline.constraints import CUSTOMERS
 from pipeline.ratelimit import RateState
 from tests.conftest import REPO, CliResult, SandboxHandle, api_get
 
@@ -228,6 +229,42 @@ def test_the_plan_warns_past_the_fair_use_limit(calls: int, warned: bool) -> Non
     assert any("fair-use limit of 50000 calls per 24 hours" in line for line in lines) is warned
     if warned:
         assert "over 3 days" in lines[-1]
+
+
+def test_the_migration_links_customers_to_their_contacts_and_locations(
+    migrated, sandbox: SandboxHandle
+) -> None:
+    """samples/legacy-erp.xlsx names main contact, attention and default delivery location
+    by the children's source keys (issue #14); every one of them is set on the server."""
+    customers = by_row(migrated, "customers")
+    ids = {(r["entity"], r["key"]): r["id"] for r in migrated if r["id"]}
+    book = load_workbook(REPO / "samples" / "legacy-erp.xlsx", read_only=True)
+    sheet = book["Customers"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    wanted = {
+        n: dict(zip(header, values, strict=True))
+        for n, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2)
+    }
+    linked = [n for n, row in wanted.items() if row["Hovedkontakt"] or row["Standard levering"]]
+    assert len(linked) > 150  # most customers
+    checked = 0
+    for n in linked:
+        line = customers[n]
+        if line["links"] != "set":
+            continue
+        got = sandbox.call(lambda line=line: api_get(sandbox.url, f"/customers/{line['id']}"))
+        row = wanted[n]
+        for link, column in zip(
+            CUSTOMERS.links, ("Hovedkontakt", "Att.", "Standard levering"), strict=True
+        ):
+            number = (got.get(link.object) or {}).get(link.number_property)
+            assert str(number) == ids.get((link.child, row[column] or ""), "None"), (n, link)
+        checked += 1
+    assert checked == 163
+    failed = [r for r in customers.values() if r["links"] == "failed"]
+    assert [(r["status"], r["links"]) for r in failed] == [("created", "failed")]
+    assert "source key 'KT-00015'" in failed[0]["errors"]
+    assert "was not imported: invalid" in failed[0]["errors"]
 
 
 ENTITY_COUNTERS = ("rows", "created", "updated", "unchanged", "skipped", "invalid", "rejected",

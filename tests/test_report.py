@@ -96,6 +96,7 @@ def test_results_has_one_line_per_row_in_order(report):
     assert by_row["2"] == {
         "source": "kunder.xlsx", "sheet": "Kunder", "row": "2", "entity": "customers",
         "key": "1002", "status": "created", "http_status": "201", "id": "1002", "errors": "",
+        "links": "",
     }  # fmt: skip
     assert by_row["3"]["errors"] == (
         "currency: String 'DK' is less than minimum length of 3. (E04340); "
@@ -291,3 +292,29 @@ def test_xlsx_cells_are_always_text(tmp_path: Path):
     assert [c.value for c in cells[:5]] == ["#N/A", "=SUM(A1:A3)", "@x", "007", "bell\ufffd"]
     assert all(c.data_type == "s" for c in cells)
     assert cells[1].quotePrefix and cells[2].quotePrefix and not cells[3].quotePrefix
+
+
+def test_an_amended_row_gets_its_links_cell_and_errors_and_a_line_in_the_errors_files(
+    tmp_path: Path,
+) -> None:
+    """The link phase reports after the rows (issue #14): results.csv is patched in place."""
+    link_error = RowError(2, "attention.key", "LINK_NOT_FOUND", f"no contact {SECRET}", "P9")
+    with ReportWriter(tmp_path / "r", redactor=Redactor([SECRET])) as writer:
+        writer.begin_input(source="kunder.xlsx", sheet="Kunder", entity="customers",
+                           columns=COLUMNS, column_of=COLUMN_OF, keep_open=True)  # fmt: skip
+        for row_result, cells in ROWS[:2]:
+            writer.add(row_result, cells)
+        writer.begin_input(source="kontakter.csv", sheet="", entity="contacts",
+                           columns=["Navn"], column_of={"name": "Navn"})  # fmt: skip
+        writer.add(RowResult("kontakter.csv", "", 2, "contacts", "P1", Status.CREATED), {})
+        failed = result(2, Status.CREATED, id="1002", errors=[link_error])
+        writer.amend(failed, original("1002", "Alfa ApS"), links="failed")
+        paths = writer.close(Summary())
+    lines = read_csv(paths.results)
+    assert [(line[2], line[5], line[-1]) for line in lines[1:]] == [
+        ("2", "created", "failed"), ("3", "invalid", ""), ("2", "created", "")]  # fmt: skip
+    assert lines[1][8] == "attention.key: no contact *** (LINK_NOT_FOUND)"
+    errors_csv = read_csv(paths.errors_csv[0])
+    assert errors_csv[-1][:2] == ["1002", "Alfa ApS"] and "LINK_NOT_FOUND" in errors_csv[-1][-1]
+    assert SECRET not in paths.results.read_text() + paths.errors_jsonl.read_text()
+    assert "LINK_NOT_FOUND" in paths.errors_jsonl.read_text()
