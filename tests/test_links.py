@@ -165,6 +165,16 @@ def test_customers_link_to_their_contacts_and_locations_by_key_and_a_rerun_write
     assert create_again.code == 0, create_again.out
     summary = json.loads((tmp_path / "r3" / "summary.json").read_text())
     assert summary["skipped"] == summary["skipped_existing"] == summary["rows"] == 11
+    # From a fresh journal, the children recognised as there already (skipped) still
+    # go into the child index, so customers of a later run can link to them by key.
+    fresh = tmp_path / "fresh.sqlite"
+    assert import_job(cli, sandbox, job, tmp_path / "r4", "--journal", fresh).code == 0
+    with sqlite3.connect(fresh) as db:
+        known = db.execute("SELECT entity, source_key FROM child_keys").fetchall()
+    assert sorted(k for _, k in known) == ["L1", "L2", "L3", "P1", "P2", "P3", "P4"]
+    rows = results(tmp_path / "r4")
+    assert {r["status"] for r in rows} == {"skipped"}
+    assert sandbox.stats()["writes"] == writes
 
 
 def test_a_link_to_another_customers_child_fails_its_row_before_any_request(
