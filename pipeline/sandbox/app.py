@@ -118,6 +118,8 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     state = request.app[STATE]
     state.stats.requests += 1
+    state.stats.in_flight += 1
+    state.stats.max_in_flight = max(state.stats.max_in_flight, state.stats.in_flight)
     agreement: Agreement | None = None
     try:
         agreement = _authenticate(request, state)
@@ -125,6 +127,8 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await _serve(request, handler, state, agreement)
     except errors.SandboxError as exc:
         response = exc.response()
+    finally:
+        state.stats.in_flight -= 1
     cost = 0 if agreement is None or response.status == 429 else CALL_COST
     response.headers["X-CallCost"] = str(cost)
     if agreement is not None and not state.config.hide_rate_headers:
