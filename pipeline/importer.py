@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline.batch import StepContext
 from pipeline.client import ApiClient, ApiSettings
@@ -35,6 +35,7 @@ from pipeline.journal import Journal, abandon_unfinished, target_id
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Summary
 from pipeline.parents import ParentIndex
+from pipeline.progress import Progress, progress_mode
 from pipeline.redact import Redactor
 from pipeline.references import NameResolver
 from pipeline.report import ReportPaths, ReportWriter
@@ -76,6 +77,7 @@ class RunOutcome:
     stopped_by: str = ""
     journal: Path | None = None
     notes: list[str] = field(default_factory=list)
+    window: dict[str, object] = field(default_factory=dict)  # the in-flight window's stats
 
     @property
     def exit_code(self) -> int:
@@ -139,6 +141,7 @@ async def run_import(
                     "mode": settings.mode,
                     "dry_run": settings.dry_run,
                     "inputs": [p.label for p in prepared],
+                    "concurrency": outcome.window or None,
                 },
             )
             if journal is not None:
@@ -167,6 +170,7 @@ async def _run_with_client(
             outcome.summary.requests = client.stats.requests
             outcome.summary.retries = client.stats.retries
             outcome.summary.throttled = client.stats.throttled
+            outcome.window = client.window.stats()
 
 
 def _open_journal(
@@ -194,24 +198,35 @@ async def _run_steps(
     summary = outcome.summary
     parents = ParentIndex(journal)
     has_children = any(p.entity.parent for p in prepared)
-    with tqdm(unit=" rows", disable=not settings.progress, dynamic_ncols=True) as bar:
+    progress = _progress(settings, client)
+    with progress:
         for index, step in enumerate(prepared):
             cursor.step, cursor.chunks = index, None
             begin_input(report, step)
             ctx = await _context(settings, step, client=client, journal=journal, parents=parents)
             ctx.record_parents = has_children and step.entity.name == "customers"
+            ctx.progress = progress
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
                 with _collector_paused(settings.dry_run):
-                    rows, stopped = await _report_batch(ctx, raw, report, summary)
-                bar.update(rows)
-                bar.set_postfix(failed=summary.rows - _succeeded(summary), refresh=False)
+                    _, stopped = await _report_batch(ctx, raw, report, summary)
+                progress.sync(done=summary.rows, failed=summary.rows - _succeeded(summary))
                 if stopped == STOP_INTERRUPTED:
                     outcome.interrupted = True
                     return
                 if stopped:
                     outcome.stopped_by = stopped
                     return
+
+
+def _progress(settings: RunSettings, client: ApiClient | None) -> Progress:
+    """The bar (or the lines off a terminal), counting the client's 429s as it goes."""
+    mode = progress_mode(enabled=settings.progress, out=sys.stderr)
+    progress = Progress(mode, total=settings.total_rows, interval_s=settings.progress_interval_s)
+    if client is not None:
+        stats = client.stats
+        progress.count_throttled(lambda: stats.throttled)
+    return progress
 
 
 async def _report_batch(

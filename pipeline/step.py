@@ -17,6 +17,7 @@ from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import RowResult, Status
 from pipeline.parents import ParentIndex
+from pipeline.progress import Progress
 from pipeline.references import NameResolver
 from pipeline.validate import Validator
 
@@ -33,13 +34,14 @@ class StepContext:
     validator: Validator
     mode: str
     retry_failed: bool
-    concurrency: int
+    concurrency: int | None
     parents: ParentIndex
     client: ApiClient | None = None
     journal: Journal | None = None
     names: NameResolver | None = None
     existing: ExistingRecords | None = None
     record_parents: bool = False
+    progress: Progress | None = None  # told as each row settles
     journal_states: dict[int, RowState] = field(default_factory=dict)
 
 
@@ -71,7 +73,9 @@ def row_result(
     id: str = "",
     errors: list[RowError] | None = None,
 ) -> RowResult:
-    """The row's line in results.csv."""
+    """The row's line in results.csv (and one more row settled for the progress bar)."""
+    if ctx.progress is not None:
+        ctx.progress.settle(status)
     return RowResult(
         source=ctx.source,
         sheet=ctx.sheet,
