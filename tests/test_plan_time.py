@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.console import plan_lines
-from pipeline.plan_time import available_tokens, estimate_seconds
+from pipeline.plan_time import WINDOW_FILL, available_tokens, estimate_seconds
 from pipeline.ratelimit import RateState
 
 FULL_200 = RateState(limit=200, window_s=6.0, used=0)  # 33.3 calls/s, 196 spendable now
@@ -17,14 +17,20 @@ FULL_1000 = RateState(limit=1000, window_s=6.0, used=0)
     ("calls", "budget", "latency_s", "window", "expected"),
     [
         # The demo: fewer calls than the tokens in the bucket, a fast server: half a second.
-        (100, RateState(limit=2000, window_s=60.0, used=0), 0.02, 64, 100 * 0.02 / 64),
+        (
+            100,
+            RateState(limit=2000, window_s=60.0, used=0),
+            0.02,
+            64,
+            100 * 0.02 / 64 / WINDOW_FILL,
+        ),
         # An empty bucket: the refill rate sets the pace from the start.
         (1000, EMPTY_200, 0.05, 64, 1000 / (200 / 6)),
-        # A full bucket: 64 in flight at 50 ms (1280/s) drain the 196 tokens in about
-        # 0.16 s, then 33.3/s; about 196 + 5 calls come in the burst.
+        # A full bucket: 64 in flight at 50 ms (about 1150/s) drain the 196 tokens in
+        # under 0.2 s, then 33.3/s; about 196 + 6 calls come in the burst.
         (1800, FULL_200, 0.05, 64, None),
-        # The window is slower than the refill (64 / 0.4 s = 160/s < 166.7/s): latency-bound.
-        (8000, FULL_1000, 0.4, 64, 8000 / 160),
+        # The window is slower than the refill (0.9 × 64 / 0.4 s = 144/s < 166.7/s).
+        (8000, FULL_1000, 0.4, 64, 8000 / (WINDOW_FILL * 160)),
         # No latency known: the bucket's tokens are free, the rest at the refill rate.
         (1000, FULL_200, None, 64, (1000 - 196) / (200 / 6)),
     ],
@@ -52,7 +58,8 @@ def test_estimate(
 
 
 def test_without_a_budget_only_the_latency_bounds_the_time() -> None:
-    assert estimate_seconds(640, budget=None, latency_s=0.1, window=64) == pytest.approx(1.0)
+    got = estimate_seconds(576, budget=None, latency_s=0.1, window=64)
+    assert got == pytest.approx(1.0)
     assert estimate_seconds(640, budget=None, latency_s=None, window=64) is None
 
 

@@ -16,7 +16,9 @@ the plan's GETs) from the moment the bucket is first nearly empty (replayed from
 samples: below 10 % of its size plus what is in flight, rate × latency, which pacing
 counts as spent until it is answered; and at least 5 s after the first call) to the last
 call,
-divided by the refill rate times that interval. The **overall ratio**, ``(answered -
+divided by the refill rate times that interval; a run whose bucket never drains never
+reached the refill rate, and its ratio is then its calls per second over the whole run
+divided by the refill rate. The **overall ratio**, ``(answered -
 bucket) / (rate × elapsed)`` from the first call to the last, is kept in the JSON beside
 it. Goals (issue #12): steady state >= 0.95 with at most 0.5 % of requests answered 429
 when the server sends ``X-RateLimiting``; >= 0.85 (under 2 % 429s) when it does not.
@@ -122,8 +124,13 @@ def measure(cell: Cell) -> list[Figure]:
     first, last, final = _first_and_last(samples)
     elapsed = last.t - first.t
     settled = _drained(samples, first, cell)
-    window = max(last.t - settled.t, 1e-9)
-    steady = (last.answered - settled.answered) / window / cell.rate
+    drained = settled is not samples[-1]
+    if drained:
+        window = max(last.t - settled.t, 1e-9)
+        steady = (last.answered - settled.answered) / window / cell.rate
+    else:  # the client never reached the refill rate: its own rate over the whole run
+        window = elapsed
+        steady = (last.answered - first.answered) / max(elapsed, 1e-9) / cell.rate
     share_429 = 100 * final.throttled / max(final.requests, 1)
     found = PLAN_SECONDS.search(run.stdout)
     planned = float(found[1]) if found else None
@@ -136,7 +143,8 @@ def measure(cell: Cell) -> list[Figure]:
         "answered": final.answered,
         "throttled": final.throttled,
         "elapsed_s": round(elapsed, 1),
-        "steady_from_s": round(settled.t - first.t, 1),
+        "drained": drained,
+        "steady_from_s": round(settled.t - first.t, 1) if drained else None,
         "steady_window_s": round(window, 1),
         "overall_ratio": round((final.answered - cell.bucket) / (cell.rate * elapsed), 3),
         "window": run.summary.get("concurrency"),
