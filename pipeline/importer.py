@@ -205,7 +205,7 @@ async def _run_steps(
             begin_input(report, step)
             ctx = await _context(settings, step, client=client, journal=journal, parents=parents)
             ctx.record_parents = has_children and step.entity.name == "customers"
-            ctx.progress = progress
+            ctx.on_settled = progress.settle
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
                 with _collector_paused(settings.dry_run):

@@ -6,6 +6,7 @@ settle) so that both can use them without importing each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,6 @@ from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import RowResult, Status
 from pipeline.parents import ParentIndex
-from pipeline.progress import Progress
 from pipeline.references import NameResolver
 from pipeline.validate import Validator
 
@@ -41,7 +41,9 @@ class StepContext:
     names: NameResolver | None = None
     existing: ExistingRecords | None = None
     record_parents: bool = False
-    progress: Progress | None = None  # told as each row settles
+    #: Told each row's status as it settles (the progress bar); kept a plain callable so
+    #: that this module need not know the run's console.
+    on_settled: Callable[[Status], None] | None = None
     journal_states: dict[int, RowState] = field(default_factory=dict)
 
 
@@ -74,8 +76,8 @@ def row_result(
     errors: list[RowError] | None = None,
 ) -> RowResult:
     """The row's line in results.csv (and one more row settled for the progress bar)."""
-    if ctx.progress is not None:
-        ctx.progress.settle(status)
+    if ctx.on_settled is not None:
+        ctx.on_settled(status)
     return RowResult(
         source=ctx.source,
         sheet=ctx.sheet,
