@@ -7,14 +7,25 @@ Nothing here is timed: each test reads how far the window went from ``summary.js
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipeline.progress import ENV_PROGRESS_INTERVAL
 from tests.conftest import SandboxHandle
-from tests.runs import read_results, statuses, write_customers
+from tests.runs import (
+    PROCESS_TIMEOUT_S,
+    env_with_tokens,
+    journal_counts,
+    read_results,
+    statuses,
+    wait_for_journal,
+    write_customers,
+)
 
 
 def _import(cli: Callable[..., Any], tmp_path: Path, url: str, rows: int, *flags: str) -> Any:
@@ -100,3 +111,38 @@ def test_concurrency_adaptive_is_the_default_spelled_out(
     box = start_sandbox(bucket=100_000, window=60.0)
     summary = _import(cli, tmp_path, box.url, 20, "--concurrency", "adaptive")
     assert summary["concurrency"]["mode"] == "adaptive"
+
+
+def test_killed_under_the_adaptive_window_the_rerun_writes_each_row_once_then_nothing(
+    start_sandbox: Callable[..., SandboxHandle], tmp_path: Path
+) -> None:
+    """The default window (and progress lines on stderr) through SIGKILL, resume, re-run."""
+    # 50 calls/s: slow enough that the kill comes mid-run, whatever the machine.
+    box = start_sandbox(bucket=300, window=6.0, latency_ms=40.0, seed=11)
+    rows = 800
+    source = write_customers(tmp_path / "customers.csv", range(1, rows + 1))
+    journal = tmp_path / "journal.sqlite"
+    env = {**env_with_tokens(), ENV_PROGRESS_INTERVAL: "0.2"}
+
+    def command(report: str) -> list[str]:
+        return [sys.executable, "-m", "pipeline", "import", str(source), "--base-url", box.url,
+                "--report", str(tmp_path / report), "--journal", str(journal)]  # fmt: skip
+
+    process = subprocess.Popen(
+        command("run1"), env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert wait_for_journal(journal, process, done=200)
+    process.kill()
+    process.communicate(timeout=PROCESS_TIMEOUT_S)  # drains both pipes
+    assert 200 <= journal_counts(journal)["done"] < rows  # killed mid-run
+    # The resumed run finishes the rest; the one after it finds every record there.
+    for report, code, status in (("run2", 0, "created"), ("run3", 1, "skipped")):
+        rerun = subprocess.run(command(report), env=env, cwd=tmp_path, capture_output=True,
+                               text=True, timeout=PROCESS_TIMEOUT_S, check=False)  # fmt: skip
+        assert rerun.returncode == code, rerun.stdout + rerun.stderr
+        assert statuses(read_results(tmp_path / report)) == {status: rows}
+        assert "Traceback" not in rerun.stderr
+        assert ("resuming the unfinished run" in rerun.stdout) is (report == "run2")
+    stats = box.stats()
+    assert stats["writes"] == rows  # each row written once, the third run wrote nothing
+    assert sum(a["customers"] for a in stats["agreements"].values()) == rows
