@@ -19,10 +19,12 @@ from functools import cached_property
 import pandas as pd
 
 from pipeline.errors import RowError
-from pipeline.mapping import apply_mapping
+from pipeline.links import LINK_COLUMNS, link_conflicts
+from pipeline.mapping import map_chunk
 from pipeline.outcome import RowResult, Status
 from pipeline.parents import PARENT_KEY_PATH, PARENT_NUMBER_PATH, ParentRow
 from pipeline.payload import build_payload
+from pipeline.renumber import CURRENT_NUMBER, follow_renumbers
 from pipeline.send import send_rows
 from pipeline.step import RowWork, StepContext
 from pipeline.table import frame_records
@@ -34,8 +36,9 @@ KEY_COLUMN = "_key"
 #: Where a lookup cannot be resolved (a dry run with no API), this stands in for the name
 #: so that the cell's other checks (required, type) still run.
 UNRESOLVED_PLACEHOLDER = "1"
-#: Columns of a mapped chunk that are bookkeeping, not part of a row's record.
-_NOT_RECORDED = (KEY_COLUMN, PARENT_KEY_PATH)
+#: Columns of a mapped chunk that are bookkeeping, not part of a row's record; a
+#: customer's links are set after its children's steps (``pipeline.link_phase``).
+_NOT_RECORDED = (KEY_COLUMN, PARENT_KEY_PATH, *LINK_COLUMNS)
 
 
 @dataclass
@@ -82,8 +85,12 @@ async def process_batch(
     batch is cancelled half-way can still report the rows that did finish. A dry run
     never waits on anything, so it cannot be stopped half-way and collects none.
     """
-    mapped = apply_mapping(raw, ctx.mapping)
+    mapped, cell_errors = map_chunk(raw, ctx.mapping)
     name_errors = _resolve_names(ctx, mapped)
+    for row, errors in cell_errors.items():  # a refused number masks its cell's checks
+        name_errors.setdefault(row, []).extend(errors)
+    for row, errors in link_conflicts(mapped).items():
+        name_errors.setdefault(row, []).extend(errors)
     chunk = _Chunk(
         mapped=mapped,
         checked=ctx.validator.validate(mapped),
@@ -99,6 +106,16 @@ async def process_batch(
         results = await _send(ctx, chunk, parents, works=[] if works is None else works)
     if ctx.record_parents:
         _record_parents(ctx, chunk, results)
+    if ctx.client is not None and CURRENT_NUMBER in mapped.columns:
+        current = mapped[CURRENT_NUMBER].tolist()
+        follow_renumbers(current, results, parents=ctx.parents, journal=ctx.journal)
+    if ctx.links is not None and ctx.client is not None:
+        if ctx.entity.parent is None:
+            ctx.links.want(mapped, results, source_id=ctx.source_id)
+        else:
+            ctx.links.record_children(
+                ctx.entity.name, chunk.keys, parents, results, journal=ctx.journal
+            )
     return results
 
 
@@ -129,8 +146,9 @@ def _resolve_names(ctx: StepContext, mapped: pd.DataFrame) -> dict[int, list[Row
 def _settle_invalid(
     ctx: StepContext, chunk: _Chunk, name_errors: dict[int, list[RowError]]
 ) -> None:
-    """Every row with an unknown name or a validation error is ``invalid``; a name that
-    could not be resolved masks the validator's verdict on its placeholder."""
+    """Every row with an unknown name, a refused cell or a validation error is
+    ``invalid``; a name that could not be resolved masks the validator's verdict on its
+    placeholder, a cell a transform refused the verdict on its unconverted text."""
     found = {row: list(errors) for row, errors in name_errors.items()}
     for row, errors in chunk.checked.errors.items():
         named = found.setdefault(row, [])

@@ -7,6 +7,7 @@ a row fails locally exactly when the sandbox would answer 400, and in the same w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipeline.constraints import (
@@ -19,6 +20,7 @@ from pipeline.constraints import (
     CODE_REQUIRED,
     CODE_TYPE,
     CODE_UNIQUE_ITEMS,
+    Entity,
     Field,
     FieldType,
 )
@@ -133,6 +135,35 @@ def _check_array(f: Field, items: list[object]) -> list[Violation]:
 def required_message(path: str) -> Violation:
     """The violation for a required property that is missing."""
     return Violation(CODE_REQUIRED, f"Required property '{path}' is missing.")
+
+
+def missing_required(entity: Entity, body: Mapping[str, object], *, update: bool) -> list[str]:
+    """The required property paths that the JSON ``body`` of a create (or, ``update``, of
+    a PUT) lacks, in table order: what the API would answer "Required property ... is
+    missing" for.
+
+    Read from the constraints table's ``required`` flags, restricted to the properties
+    the write accepts (``on_create`` / ``on_update``; the published POST and PUT schemas
+    require the same properties of a customer or a contact, spec/001). A reference is
+    present when its object carries its number or a ``self`` link, as the sandbox
+    accepts it (slate _introduction.md "Required Properties"); a child's parent number
+    comes from the URL and is never missing here.
+    """
+    missing: list[str] = []
+    for f in entity.fields:
+        if not f.required or f.path == entity.parent_path:
+            continue
+        if not (f.on_update if update else f.on_create):
+            continue
+        head, _, leaf = f.path.partition(".")
+        value = body.get(head)
+        if leaf and isinstance(value, Mapping):
+            present = value.get(leaf) is not None or isinstance(value.get("self"), str)
+        else:
+            present = value is not None and value != ""
+        if not present:
+            missing.append(f.path)
+    return missing
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -1,9 +1,10 @@
 """``econ-import``: parse arguments, build settings, call the library, map to an exit code.
 
-Commands: ``import``, ``validate`` (``import --dry-run``, no network), ``template``,
-``export`` and ``sandbox``. Exit codes: 0 every row succeeded, 1 some row did not,
-2 nothing could start (bad mapping, unreadable file, missing token), 3 the run was
-stopped before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
+Commands: ``import``, ``validate`` (``import --dry-run``: no writes; with a target, a
+preview of every change), ``map`` (draft a mapping from a file), ``template``, ``export``
+and ``sandbox``. Exit codes: 0 every row succeeded, 1 some row did not, 2 nothing could
+start (bad mapping, unreadable file, missing token), 3 the run was stopped before it
+finished (Ctrl-C, SIGTERM); run the same command again to resume.
 """
 
 from __future__ import annotations
@@ -51,9 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("import", "validate and send rows to the API"),
-        ("validate", "check rows locally; sends nothing (= import --dry-run)"),
+        (
+            "validate",
+            "check rows; with a target, preview every change; writes nothing (= import --dry-run)",
+        ),
     ):
         _add_import_arguments(commands.add_parser(name, help=help_text, description=help_text))
+    drafting = commands.add_parser(
+        "map", help="draft a mapping from a file's headers and values", description=(
+            "Draft a mapping: each column placed on a property by its header (synonyms in "
+            "Danish, English, German, Swedish, Norwegian) or its values, with the reason."
+        ),
+    )  # fmt: skip
+    drafting.add_argument("input", type=Path, help="CSV or workbook file")
+    drafting.add_argument("--entity", default="customers", choices=list(ENTITIES))
+    drafting.add_argument("--sheet", help="workbook sheet (default: the first)")
+    drafting.add_argument("-o", "--output", type=Path, required=True, help="mapping (.toml)")
+    drafting.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     template = commands.add_parser("template", help="write an empty sheet with every column")
     template.add_argument("entity", choices=list(ENTITIES))
     template.add_argument("-o", "--output", type=Path, required=True, help=".csv or .xlsx")
@@ -69,10 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_import_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", nargs="?", type=Path, help="CSV or XLSX file (or use --job)")
+    p.add_argument(
+        "input", nargs="?", type=Path, help="CSV, XLSX, XLSM, XLSB, XLS or ODS file (or --job)"
+    )
     p.add_argument("--entity", default="customers", choices=list(ENTITIES))
     p.add_argument("--mapping", type=Path, help="mapping file (default: headers are API paths)")
-    p.add_argument("--sheet", help="XLSX sheet (default: the first)")
+    p.add_argument("--sheet", help="workbook sheet (default: the first visible one)")
     p.add_argument("--job", type=Path, help="job file: several inputs in dependency order")
     p.add_argument("--report", type=Path, help="report folder (default: reports/<timestamp>/)")
     p.add_argument(
@@ -166,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "template":
             return _template(args)
+        if args.command == "map":
+            return _map(args)
         if args.command == "export":
             return asyncio.run(_export(args))
         return asyncio.run(_import(args))
@@ -194,10 +213,21 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _map(args: argparse.Namespace) -> int:
+    from pipeline.draft import draft_mapping
+    from pipeline.draft_toml import draft_summary, draft_table, write_draft
+
+    draft = draft_mapping(args.input, entity=args.entity, sheet=args.sheet)
+    write_draft(draft, args.output, force=args.force)
+    print("\n".join(draft_table(draft)))
+    print(f"\nwrote {args.output}: {draft_summary(draft)}")
+    return 0
+
+
 async def _import(args: argparse.Namespace) -> int:
     dry_run = args.dry_run or args.command == "validate"
     steps = _steps(args)
-    prepared = prepare(steps)  # every input and mapping checked before any request
+    prepared = prepare(steps, mode=args.mode)  # every input and mapping checked first
     report_dir = args.report or DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
     settings = RunSettings(
         steps=tuple(steps),

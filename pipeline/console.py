@@ -11,6 +11,8 @@ from typing import TextIO
 
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.importer import PreparedStep, RunOutcome
+from pipeline.inputs import has_links
+from pipeline.outcome import LINK_FIELDS, Summary
 from pipeline.plan_time import available_tokens, estimate_seconds
 from pipeline.ratelimit import RateState
 
@@ -27,11 +29,14 @@ PLAN_PROBES = 10
 
 
 def estimate_calls(prepared: Sequence[PreparedStep], rows: Sequence[int]) -> int:
-    """Calls a run makes at most: one write per row plus the look-ups that precede them."""
+    """Calls a run makes at most: one write per row plus the look-ups that precede them,
+    and for a customer input with links one more write per row and its look-ups."""
     calls = 0
     for step, count in zip(prepared, rows, strict=True):
         per_lookup = CHILDREN_PER_LOOKUP if step.entity.parent else ROWS_PER_IN_FILTER
         calls += count + math.ceil(count / per_lookup) + len(step.mapping.lookups())
+        if has_links(step):  # a PUT per linked customer, read fresh first (issue #14)
+            calls += count + math.ceil(count / ROWS_PER_IN_FILTER)
     return calls
 
 
@@ -118,18 +123,52 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours"
 
 
+def print_changes(outcome: RunOutcome, *, out: TextIO) -> None:
+    """The preview's counts and where its lines are."""
+    changes = outcome.changes
+    assert changes is not None
+    summary = outcome.summary
+    print(
+        f"\nChanges (nothing was sent): {changes.create} to create, {changes.update} to "
+        f"update, {summary.unchanged} unchanged, {summary.skipped} skipped",
+        file=out,
+    )
+    print(f"  changes  {changes.csv}  (and {changes.xlsx.name})", file=out)
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    """The summary table: one line per counter; with more than one entity, a column per
+    entity beside the total (request counters are the run's, so only in the total)."""
+    counts = summary.as_dict()
+    per_entity = summary.entity_counts() if len(summary.by_entity) > 1 else {}
+    rows = [(n, v) for n, v in counts.items() if n not in ("valid", *LINK_FIELDS) or v]
+    width = max(len(name) for name, _ in rows)
+    if not per_entity:
+        return [f"  {name:<{width}}  {value}" for name, value in rows]
+    headers = ["total", *per_entity]
+    table = [
+        [name, str(value), *(str(c.get(name, "")) for c in per_entity.values())]
+        for name, value in rows
+    ]
+    widths = [max(len(h), *(len(r[i + 1]) for r in table)) for i, h in enumerate(headers)]
+    lines = [_summary_line("", headers, width, widths)]
+    lines += [_summary_line(row[0], row[1:], width, widths) for row in table]
+    return lines
+
+
+def _summary_line(name: str, cells: Sequence[str], width: int, widths: Sequence[int]) -> str:
+    right = "".join(f"  {c:>{w}}" for c, w in zip(cells, widths, strict=True))
+    return f"  {name:<{width}}{right}".rstrip()
+
+
 def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     """The closing summary table, the report's paths and how the run ended."""
     out = out or sys.stdout
     for note in outcome.notes:
         print(note, file=out)
-    counts = outcome.summary.as_dict()
-    width = max(len(name) for name in counts)
     print("\nSummary", file=out)
-    for name, value in counts.items():
-        if name == "valid" and not value:
-            continue
-        print(f"  {name:<{width}}  {value}", file=out)
+    for line in summary_lines(outcome.summary):
+        print(line, file=out)
     report = outcome.report
     print("\nReport", file=out)
     print(f"  folder   {report.directory}", file=out)
@@ -137,6 +176,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
         print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
     print(f"  summary  {report.summary}", file=out)
+    if outcome.changes is not None:
+        print_changes(outcome, out=out)
     if outcome.journal is not None:
         print(f"  journal  {outcome.journal}", file=out)
     if outcome.stopped_by:

@@ -81,6 +81,29 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A customer's pointer at one of its own contacts or delivery locations.
+
+    Only the customer PUT schema has these (customers.customerNo.put.schema.json:
+    ``attention``, ``customerContact``, ``defaultDeliveryLocation``), and the target must
+    exist first: the importer sets them after the children's steps (``pipeline.links``).
+    ``key_path`` names the target by the source key of a child row instead of its number.
+    """
+
+    object: str
+    number_property: str
+    child: str  # the entity name of the target: contacts or delivery-locations
+
+    @property
+    def path(self) -> str:
+        return f"{self.object}.{self.number_property}"
+
+    @property
+    def key_path(self) -> str:
+        return f"{self.object}.key"
+
+
+@dataclass(frozen=True)
 class Entity:
     """An importable entity: its fields, identity, references and collection rules."""
 
@@ -96,6 +119,10 @@ class Entity:
     filterable: frozenset[str] = field(default_factory=frozenset)
     sortable: frozenset[str] = field(default_factory=frozenset)
     source: str = ""
+    #: Importer-only properties: read from a row, never sent as such (``pseudo`` fields).
+    pseudo: tuple[Field, ...] = ()
+    #: Pointers at the entity's own children, set once they exist (customers only).
+    links: tuple[Link, ...] = ()
 
     def field(self, path: str) -> Field | None:
         """The field at ``path``, or None when the entity has no such property."""
@@ -174,6 +201,24 @@ SALES_PERSON_REF = Reference("salesPerson", "employeeNumber", "employees", "Empl
 _CUSTOMERS_SRC = f"{SPEC_CUSTOMERS} POST /customers; {SCHEMAS}/customers.post.schema.json"
 _CUSTOMERS_PUT_SRC = f"{SCHEMAS}/customers.customerNo.put.schema.json"
 
+#: The pseudo-property that renumbers a customer (issue #14): it names the customer by its
+#: number today, and the row's ``customerNumber`` is the number it gets. spec/003 "Customer
+#: Numbers": "specify the new customerNumber in the supplied data and do your PUT
+#: operation on the original customerNumber".
+CURRENT_CUSTOMER_NUMBER = _i(
+    "currentCustomerNumber",
+    minimum=1,
+    maximum=MAX_NUMBER,
+    on_create=False,
+    on_update=False,
+    source="spec/003_8cad5d4e527f9238.txt Customer Numbers (importer pseudo-property)",
+)
+CUSTOMER_LINKS = (
+    Link("customerContact", "customerContactNumber", "contacts"),
+    Link("attention", "customerContactNumber", "contacts"),
+    Link("defaultDeliveryLocation", "deliveryLocationNumber", "delivery-locations"),
+)
+
 CUSTOMERS = Entity(
     name="customers",
     label="customer",
@@ -227,6 +272,8 @@ CUSTOMERS = Entity(
     references=(CUSTOMER_GROUP_REF, PAYMENT_TERMS_REF, VAT_ZONE_REF, LAYOUT_REF, SALES_PERSON_REF),
     filterable=CUSTOMER_FILTERABLE,
     sortable=CUSTOMER_FILTERABLE - {"barred"},
+    pseudo=(CURRENT_CUSTOMER_NUMBER,),
+    links=CUSTOMER_LINKS,
 )
 
 _GROUPS_SRC = f"{SPEC_GROUPS} POST /customer-groups; {SCHEMAS}/customer-groups.post.schema.json"
@@ -340,6 +387,8 @@ CODE_UNIQUE_ITEMS = "E04380"
 CODE_NULL = "E04390"
 CODE_DUPLICATE = "E04400"
 CODE_NOT_FOUND = "E04410"
+#: A number outside its column's convention (``decimal-comma``, ``decimal-point``): local only.
+CODE_NUMBER_FORMAT = "E04420"
 CODE_VALIDATION_FAILED = "E04300"
 CODE_PAGESIZE = "E04810"
 

@@ -10,6 +10,15 @@ create      skipped                 skipped                 POST -> created
 upsert      unchanged               PUT -> updated          POST -> created
 update      unchanged               PUT -> updated          rejected (absent)
 ==========  ======================  ======================  ==================
+
+In update and upsert a row may be partial: it needs only what identifies its record and
+the columns it changes (issue #11). Local validation checks every given cell but not the
+required properties; those are checked here, once what exists is known: on the merged
+record before a PUT, on the row alone before an upsert's POST. A row that lacks one is
+``invalid``, with local validation's own required errors, and is never sent.
+
+A row that renumbers a customer (``currentCustomerNumber``) is matched by its current
+number; when that is gone, ``pipeline.renumber``'s table decides.
 """
 
 from __future__ import annotations
@@ -19,16 +28,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.checks import missing_required, required_message
 from pipeline.constraints import CODE_NOT_FOUND, Entity
 from pipeline.endpoints import collection_url, record_id, record_url
 from pipeline.errors import RowError
 from pipeline.outcome import Status
 from pipeline.payload import flatten
+from pipeline.renumber import renumber_rejection
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Either a write to send (``method``/``path``/``body``) or a final status."""
+    """Either a write to send (``method``/``path``/``body``) or a final status.
+
+    ``existing`` is the record a PUT was decided against (what a preview shows as old).
+    """
 
     method: str = ""
     path: str = ""
@@ -36,6 +50,7 @@ class Decision:
     status: Status | None = None
     id: str = ""
     errors: tuple[RowError, ...] = ()
+    existing: Mapping[str, Any] | None = None
 
     @property
     def sends(self) -> bool:
@@ -50,11 +65,22 @@ def decide(
     existing: dict[str, Any] | None,
     parent: str,
     row: int,
+    renumber: tuple[str, str] = ("", ""),
+    holder: dict[str, Any] | None = None,
 ) -> Decision:
-    """The write (or the settled status) for a valid row in ``mode``."""
+    """The write (or the settled status) for a valid row in ``mode``.
+
+    ``renumber`` is (current number, new number) for a row that renumbers a customer
+    (``pipeline.renumber``): ``existing`` is then the record at the current number and
+    ``holder`` the one at the new number, if any.
+    """
+    if renumber[0] and existing is None:
+        return _renumbered_already(entity, payload, renumber=renumber, holder=holder, row=row)
     if existing is None:
         if mode == "update":
             return Decision(status=Status.REJECTED, errors=(_absent(entity, payload, row),))
+        if mode == "upsert" and (missing := missing_required(entity, payload, update=False)):
+            return _incomplete(missing, row)
         return Decision(
             method="POST", path=collection_url(entity, parent_id=parent or None), body=payload
         )
@@ -65,11 +91,38 @@ def decide(
         )
     if is_unchanged(entity, payload, existing):
         return Decision(status=Status.UNCHANGED, id=found_id)
-    return Decision(
-        method="PUT",
-        path=record_url(entity, found_id, parent_id=parent or None),
-        body=merge_for_put(existing, payload),
+    merged = merge_for_put(existing, payload)
+    if missing := missing_required(entity, merged, update=True):
+        return _incomplete(missing, row, id=found_id)
+    path = record_url(entity, found_id, parent_id=parent or None)
+    return Decision(method="PUT", path=path, body=merged, existing=existing)
+
+
+def _incomplete(missing: list[str], row: int, *, id: str = "") -> Decision:
+    """``invalid``: the row (merged with what exists, if anything) lacks ``missing``."""
+    errors = []
+    for path in missing:
+        violation = required_message(path)
+        errors.append(RowError(row, path, violation.code, violation.message, ""))
+    return Decision(status=Status.INVALID, id=id, errors=tuple(errors))
+
+
+def _renumbered_already(
+    entity: Entity,
+    payload: dict[str, Any],
+    *,
+    renumber: tuple[str, str],
+    holder: dict[str, Any] | None,
+    row: int,
+) -> Decision:
+    """The current number is gone: a re-run if the new number holds this row's data."""
+    current, new = renumber
+    if holder is not None and is_unchanged(entity, payload, holder):
+        return Decision(status=Status.UNCHANGED, id=record_id(entity, holder))
+    error = renumber_rejection(
+        entity, current=current, new=new, holder_differs=holder is not None, row=row
     )
+    return Decision(status=Status.REJECTED, errors=(error,))
 
 
 def is_unchanged(entity: Entity, payload: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:

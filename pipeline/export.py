@@ -1,8 +1,9 @@
 """``econ-import export``: a collection written in exactly the columns import takes.
 
-The headers are the entity's writable property paths (the identity mapping), so that
-export, then ``import --mode upsert`` of the untouched file, finds every row unchanged
-and sends no write (issue #4). Collections are read with pagesize 1000, the maximum
+The headers are the entity's writable property paths (the identity mapping), plus a
+customer's links by number, so that export, then ``import --mode upsert`` of the
+untouched file, finds every row (and every link) unchanged and sends no write (issues #4,
+#14). Collections are read with pagesize 1000, the maximum
 (API-FACTS.md "Collections"). Contacts and delivery locations live under their customer
 (spec/001), so they are read customer by customer.
 """
@@ -30,7 +31,7 @@ async def export_entity(entity: Entity, output: Path, *, api: ApiSettings) -> in
     """Write every record of ``entity`` to ``output`` (.csv or .xlsx); how many there were."""
     if output.suffix.lower() not in EXPORT_FORMATS:
         raise ConfigError(f"{output}: export writes {' or '.join(EXPORT_FORMATS)} files")
-    headers = entity.writable_paths()
+    headers = export_paths(entity)
     async with ApiClient(api) as client:
         rows = [_row(flatten(item, entity), headers) async for item in _records(client, entity)]
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +40,12 @@ async def export_entity(entity: Entity, output: Path, *, api: ApiSettings) -> in
     else:
         _write_xlsx(output, headers, rows)
     return len(rows)
+
+
+def export_paths(entity: Entity) -> list[str]:
+    """The export's headers: what a create accepts, then a customer's links by number
+    (``attention.customerContactNumber``...), so that a round trip keeps them (issue #14)."""
+    return entity.writable_paths() + [link.path for link in entity.links]
 
 
 async def _records(client: ApiClient, entity: Entity) -> AsyncIterator[dict[str, Any]]:

@@ -21,17 +21,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.batch import StepContext
+from pipeline.changes import ChangesReport, change_counts
 from pipeline.client import ApiClient, ApiSettings
 from pipeline.errors import FatalError, RetriableError
 from pipeline.inputs import (
     PreparedStep,
     add_results,
     begin_input,
+    has_links,
     is_errors_file,
     prepare,
     read_chunks,
 )
 from pipeline.journal import Journal, abandon_unfinished, target_id
+from pipeline.link_phase import LinkSettings, run_links
+from pipeline.link_report import LinkOutcomes
+from pipeline.links import LinkBook
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Summary
 from pipeline.parents import ParentIndex
@@ -39,6 +44,7 @@ from pipeline.progress import Progress, progress_mode
 from pipeline.redact import Redactor
 from pipeline.references import NameResolver
 from pipeline.report import ReportPaths, ReportWriter
+from pipeline.report_changes import ChangeLog
 from pipeline.settings import RunSettings
 from pipeline.stopping import (
     STOP_INTERRUPTED,
@@ -78,6 +84,7 @@ class RunOutcome:
     journal: Path | None = None
     notes: list[str] = field(default_factory=list)
     window: dict[str, object] = field(default_factory=dict)  # the in-flight window's stats
+    changes: ChangesReport | None = None  # a dry run's preview, when it had a target
 
     @property
     def exit_code(self) -> int:
@@ -118,9 +125,23 @@ async def run_import(
     if journal is not None and journal.resumed:
         outcome.notes.append(f"resuming the unfinished run in {settings.journal}")
     cursor = Cursor()
-    with ReportWriter(settings.report_dir, redactor=Redactor(secrets)) as report:
+    redactor = Redactor(secrets)
+    if settings.dry_run and api is None:
+        outcome.notes.append(
+            "no target: no preview (give --base-url with the tokens, or --sandbox, to see "
+            "every change the import would make)"
+        )
+    if settings.dry_run and api is not None and any(has_links(p) for p in prepared):
+        # The link phase needs the children's new numbers, which a preview never has.
+        outcome.notes.append("preview: the customers' links are not previewed (no link PUT)")
+    links = _Links(LinkBook(), LinkOutcomes())
+    with ReportWriter(settings.report_dir, redactor=redactor) as report:
+        preview = _open_preview(settings, api, redactor)
         try:
-            await _run_with_client(settings, prepared, report, outcome, cursor, api, journal)
+            await _run_with_client(
+                settings, prepared, report, outcome, cursor, api, journal,
+                preview=preview, links=links,
+            )  # fmt: skip
             if journal is not None and not outcome.interrupted and not outcome.stopped_by:
                 journal.finish()
         except asyncio.CancelledError:
@@ -129,24 +150,38 @@ async def run_import(
         except (FatalError, RetriableError) as exc:
             outcome.stopped_by = str(exc)
         finally:
+            reason = ""
             if outcome.interrupted or outcome.stopped_by:
                 reason = outcome.stopped_by or STOP_INTERRUPTED
                 account_for_the_rest(prepared, report, summary, cursor, reason=reason)
+            links.outcomes.finish(links.book, report, summary, prepared, stopped=reason)
             summary.elapsed_s = round(time.monotonic() - started, 3)
-            outcome.report = report.close(
-                summary,
-                extra={
-                    "interrupted": outcome.interrupted,
-                    "stopped_by": outcome.stopped_by,
-                    "mode": settings.mode,
-                    "dry_run": settings.dry_run,
-                    "inputs": [p.label for p in prepared],
-                    "concurrency": outcome.window or None,
-                },
-            )
+            extra: dict[str, object] = {
+                "interrupted": outcome.interrupted,
+                "stopped_by": outcome.stopped_by,
+                "mode": settings.mode,
+                "dry_run": settings.dry_run,
+                "inputs": [p.label for p in prepared],
+                "concurrency": outcome.window or None,
+            }
+            if preview is not None:
+                outcome.changes = preview.close()
+                extra["changes"] = change_counts(
+                    outcome.changes, unchanged=summary.unchanged, skipped=summary.skipped
+                )
+            outcome.report = report.close(summary, extra=extra)
             if journal is not None:
                 journal.close()
     return outcome
+
+
+def _open_preview(
+    settings: RunSettings, api: ApiSettings | None, redactor: Redactor
+) -> ChangeLog | None:
+    """A dry run with a target previews every change (changes.csv/.xlsx); others do not."""
+    if not settings.dry_run or api is None:
+        return None
+    return ChangeLog(settings.report_dir, redactor=redactor)
 
 
 async def _run_with_client(
@@ -157,14 +192,27 @@ async def _run_with_client(
     cursor: Cursor,
     api: ApiSettings | None,
     journal: Journal | None,
+    *,
+    preview: ChangeLog | None = None,
+    links: _Links,
 ) -> None:
     if api is None:
-        await _run_steps(settings, prepared, report, outcome, cursor, client=None, journal=None)
+        await _run_steps(
+            settings, prepared, report, outcome, cursor, client=None, journal=None, links=links
+        )
         return
     async with ApiClient(api) as client:
         try:
             await _run_steps(
-                settings, prepared, report, outcome, cursor, client=client, journal=journal
+                settings,
+                prepared,
+                report,
+                outcome,
+                cursor,
+                client=client,
+                journal=journal,
+                preview=preview,
+                links=links,
             )
         finally:
             outcome.summary.requests = client.stats.requests
@@ -194,6 +242,8 @@ async def _run_steps(
     *,
     client: ApiClient | None,
     journal: Journal | None,
+    preview: ChangeLog | None = None,
+    links: _Links,
 ) -> None:
     summary = outcome.summary
     parents = ParentIndex(journal)
@@ -203,12 +253,15 @@ async def _run_steps(
         for index, step in enumerate(prepared):
             cursor.step, cursor.chunks = index, None
             begin_input(report, step)
-            ctx = await _context(settings, step, client=client, journal=journal, parents=parents)
+            ctx = await _context(
+                settings, step, client=client, journal=journal, parents=parents, preview=preview
+            )
             ctx.record_parents = has_children and step.entity.name == "customers"
             ctx.on_settled = progress.settle
+            ctx.links = links.book if preview is None else None  # a preview links nothing
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
-                with _collector_paused(settings.dry_run):
+                with _collector_paused(settings.dry_run and preview is None):
                     _, stopped = await _report_batch(ctx, raw, report, summary)
                 progress.sync(done=summary.rows, failed=summary.rows - _succeeded(summary))
                 if stopped == STOP_INTERRUPTED:
@@ -217,6 +270,25 @@ async def _run_steps(
                 if stopped:
                     outcome.stopped_by = stopped
                     return
+    if links.book.requests and client is not None and preview is None:
+        cursor.step, cursor.chunks = len(prepared), None  # every input row is reported
+        link_settings = LinkSettings(settings.concurrency, settings.retry_failed)
+        stopped = await run_links(
+            links.book, client=client, journal=journal, settings=link_settings,
+            amend=links.outcomes.add,
+        )  # fmt: skip
+        if stopped == STOP_INTERRUPTED:
+            outcome.interrupted = True
+        elif stopped:
+            outcome.stopped_by = stopped
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The run's links (issue #14): what customer rows want, and what became of it."""
+
+    book: LinkBook
+    outcomes: LinkOutcomes
 
 
 def _progress(settings: RunSettings, client: ApiClient | None) -> Progress:
@@ -266,13 +338,16 @@ async def _context(
     client: ApiClient | None,
     journal: Journal | None,
     parents: ParentIndex,
+    preview: ChangeLog | None = None,
 ) -> StepContext:
     names = None
     lookups = step.mapping.lookups()
     if lookups and client is not None:
         names = await NameResolver.load(client, step.entity, lookups)
     existing = None
-    if client is not None and not settings.dry_run:
+    # A preview looks up what exists exactly as the import does; it only sends nothing.
+    deciding = not settings.dry_run or preview is not None
+    if client is not None and deciding:
         existing = ExistingRecords(client, step.entity)
     return StepContext(
         source=step.label,
@@ -281,17 +356,21 @@ async def _context(
         entity=step.entity,
         mapping=step.mapping,
         validator=Validator(
-            step.entity, update=settings.mode == "update", key_column=step.mapping.key
+            step.entity,
+            update=settings.mode == "update",
+            partial=settings.mode in ("update", "upsert"),
+            key_column=step.mapping.key,
         ),
         mode=settings.mode,
         retry_failed=settings.retry_failed,
         concurrency=settings.concurrency,
         parents=parents,
-        client=None if settings.dry_run else client,
+        client=client if deciding else None,
         journal=journal,
         names=names,
         existing=existing,
         journal_states=journal.states(step.source.source_id) if journal else {},
+        preview=preview,
     )
 
 

@@ -19,11 +19,13 @@ from pipeline.batch import originals
 from pipeline.constraints import Entity, entity
 from pipeline.errors import ConfigError
 from pipeline.journal import SourceRef
+from pipeline.links import LINK_COLUMNS
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import identity_mapping, load_mapping
 from pipeline.outcome import SUCCEEDED, RowResult, Summary
 from pipeline.readers import Table, fingerprint, open_table
 from pipeline.redact import unneutralise
+from pipeline.renumber import CURRENT_NUMBER, RENUMBER_MODES
 from pipeline.report import ReportWriter
 from pipeline.report_xlsx import ERRORS_COLUMN
 from pipeline.settings import Step
@@ -45,11 +47,30 @@ class PreparedStep:
         return self.source.path
 
 
-def prepare(steps: Sequence[Step]) -> list[PreparedStep]:
-    """Open every input and check every mapping; raises before anything is sent."""
+def prepare(steps: Sequence[Step], *, mode: str | None = None) -> list[PreparedStep]:
+    """Open every input and check every mapping; raises before anything is sent.
+
+    With ``mode``, a mapping that renumbers customers (``currentCustomerNumber``) must be
+    run in a mode that updates (``pipeline.renumber``).
+    """
     if not steps:
         raise ConfigError("nothing to import: give an input file or --job")
-    return [_prepare_step(step) for step in steps]
+    prepared = [_prepare_step(step) for step in steps]
+    if mode is not None and mode not in RENUMBER_MODES:
+        for one in prepared:
+            _refuse_renumbering(one, mode)
+    return prepared
+
+
+def _refuse_renumbering(step: PreparedStep, mode: str) -> None:
+    source = next((r.source for r in step.mapping.rules if r.property == CURRENT_NUMBER), None)
+    if source is None and CURRENT_NUMBER not in step.mapping.properties():
+        return
+    what = f"column '{source}' is" if source else "a constant or default is"
+    raise ConfigError(
+        f"{step.label}: {what} mapped to {CURRENT_NUMBER} (renumbering), which updates "
+        f"existing customers: use --mode {' or --mode '.join(RENUMBER_MODES)}, not {mode}"
+    )
 
 
 def _prepare_step(step: Step) -> PreparedStep:
@@ -114,7 +135,13 @@ def begin_input(report: ReportWriter, step: PreparedStep) -> None:
         column_of=column_of,
         delimiter=step.table.delimiter or ",",
         encoding=_report_encoding(step.table.encoding),
+        keep_open=has_links(step),
     )
+
+
+def has_links(step: PreparedStep) -> bool:
+    """True when the input's rows may ask for links (``pipeline.links``)."""
+    return any(path in LINK_COLUMNS for path in step.mapping.properties())
 
 
 def add_results(
@@ -126,7 +153,10 @@ def add_results(
     cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
         report.add(result, cells.get(result.row, {}))
-    summary.count_all(Counter(r.status for r in results))
+    # A batch is one input's, so of one entity; counted apart should that ever change.
+    for name in dict.fromkeys(r.entity for r in results):
+        counted = Counter(r.status for r in results if r.entity == name)
+        summary.count_all(counted, entity=name)
 
 
 def _report_encoding(encoding: str | None) -> str:

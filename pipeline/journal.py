@@ -217,6 +217,40 @@ class Journal:
         ).fetchone()
         return None if found is None else str(found[0])
 
+    def remember_children(self, entity: str, children: Iterable[tuple[str, str, str]]) -> None:
+        """Remember (source key, customer number, API number) of contacts or delivery
+        locations, so that a customer of a later run can link to them by key (issue #14).
+
+        Their numbers are only meaningful under their customer (the URL names both), so
+        the customer is kept with each.
+        """
+        rows = [(self.target, entity, key, customer, n) for key, customer, n in children]
+        if rows:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO child_keys VALUES (?,?,?,?,?)", rows)
+
+    def child_id(self, entity: str, source_key: str) -> tuple[str, str] | None:
+        """(customer number, API number) of a child row with this source key, from any run."""
+        found = self._db.execute(
+            "SELECT customer, api_id FROM child_keys WHERE target=? AND entity=? AND source_key=?",
+            (self.target, entity, source_key),
+        ).fetchone()
+        return None if found is None else (str(found[0]), str(found[1]))
+
+    def renumber_customer(self, old: str, new: str) -> None:
+        """Customer ``old`` is now ``new``: every source key naming it, or naming one of its
+        children's customer, follows (spec/003 "Customer Numbers"; issue #14)."""
+        with self._db:
+            self._db.execute(
+                "UPDATE parent_keys SET api_id=? WHERE target=? AND entity='customers'"
+                " AND api_id=?",
+                (new, self.target, old),
+            )
+            self._db.execute(
+                "UPDATE child_keys SET customer=? WHERE target=? AND customer=?",
+                (new, self.target, old),
+            )
+
     def finish(self) -> None:
         """Mark the run complete: the next identical command starts a new run."""
         with self._db:

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS parent_keys (
     target TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL, api_id TEXT NOT NULL,
     PRIMARY KEY (target, entity, source_key)
 );
+CREATE TABLE IF NOT EXISTS child_keys (
+    target TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL,
+    customer TEXT NOT NULL, api_id TEXT NOT NULL, PRIMARY KEY (target, entity, source_key)
+);
 """
 
 

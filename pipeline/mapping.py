@@ -36,17 +36,19 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.checks import check_value
-from pipeline.constraints import ENTITIES, Entity
+from pipeline.constraints import CODE_NUMBER_FORMAT, ENTITIES, Entity
 from pipeline.convert import ConversionError, convert_cell
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, RowError
+from pipeline.headers import match_header
 from pipeline.payload import value_text
 from pipeline.transforms import (
     TRANSFORMS,
     Transform,
     collapse_spaces,
     decimal_comma,
+    decimal_point,
     digits_only,
-    transform_column,
+    transform_cells,
 )
 
 __all__ = [
@@ -60,9 +62,11 @@ __all__ = [
     "apply_mapping",
     "collapse_spaces",
     "decimal_comma",
+    "decimal_point",
     "digits_only",
     "identity_mapping",
     "load_mapping",
+    "map_chunk",
     "valid_properties",
 ]
 
@@ -130,8 +134,10 @@ class Mapping:
 
 def valid_properties(entity: Entity) -> list[str]:
     """Property paths a mapping may produce: the entity's fields, plus ``customer.key``
-    for a child entity (contacts, delivery locations)."""
-    return [f.path for f in entity.fields] + ([PARENT_KEY] if entity.parent else [])
+    for a child entity (contacts, delivery locations), plus a customer's pseudo-property
+    ``currentCustomerNumber`` and its links by source key (``attention.key``...)."""
+    extra = [f.path for f in entity.pseudo] + [link.key_path for link in entity.links]
+    return [f.path for f in entity.fields] + ([PARENT_KEY] if entity.parent else []) + extra
 
 
 def load_mapping(path: Path, *, entity: str | None = None) -> Mapping:
@@ -151,7 +157,7 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
     valid = valid_properties(entity)
     unknown = [c for c in columns if c not in valid]
     if unknown:
-        named = ", ".join(_suggest(c, valid) for c in unknown)
+        named = ", ".join(_suggest_property(entity, c, valid) for c in unknown)
         what = (
             "column {} is not a {} property"
             if len(unknown) == 1
@@ -159,35 +165,58 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
         )
         raise ConfigError(
             f"{what.format(named, entity.name)}; without a mapping file the "
-            f"headers must be property paths, as in `econ-import template {entity.name}`"
+            f"headers must be property paths, as in `econ-import template {entity.name}` "
+            "(`econ-import map` drafts a mapping)"
         )
     rules = tuple(ColumnRule(c, c) for c in columns)
     return Mapping(entity, key=entity.key if entity.key in columns else None, rules=rules)
 
 
 def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
-    """A chunk of source rows as property paths -> text, same index, plus ``_key``."""
+    """A chunk of source rows as property paths -> text, same index, plus ``_key``.
+
+    A cell a transform refuses keeps its text; ``map_chunk`` also says which they are.
+    """
+    return map_chunk(frame, mapping)[0]
+
+
+def map_chunk(
+    frame: pd.DataFrame, mapping: Mapping
+) -> tuple[pd.DataFrame, dict[int, list[RowError]]]:
+    """``apply_mapping``, and the row errors of the cells a transform refused (by row):
+    such a row is ``invalid``, through the same path as a validation error."""
     out: dict[str, list[str] | str] = {}
+    errors: dict[int, list[RowError]] = {}
+    rows = frame.index.tolist()
     for rule in mapping.rules:
-        out[rule.property] = _apply_rule(frame[rule.source].tolist(), rule)
+        source = frame[rule.source].tolist()
+        out[rule.property], refused = _apply_rule(source, rule)
+        for n, reason in refused.items():
+            message = f"column '{rule.source}': {reason}"
+            error = RowError(rows[n], rule.property, CODE_NUMBER_FORMAT, message, source[n])
+            errors.setdefault(rows[n], []).append(error)
     for path, default in mapping.defaults.items():
         cells = out.get(path)
         out[path] = [c or default for c in cells] if isinstance(cells, list) else default
     out.update(mapping.constants)
     out[KEY_COLUMN] = list(map(str.strip, frame[mapping.key].tolist())) if mapping.key else ""
-    return pd.DataFrame(out, index=frame.index, dtype=str)
+    return pd.DataFrame(out, index=frame.index, dtype=str), errors
 
 
-def _apply_rule(cells: list[str], rule: ColumnRule) -> list[str]:
+def _apply_rule(cells: list[str], rule: ColumnRule) -> tuple[list[str], dict[int, str]]:
+    """The rule's cells, and why a transform refused some (by position)."""
+    refused: dict[int, str] = {}
     for name in rule.transforms:
-        cells = transform_column(name, cells)
+        cells, found = transform_cells(name, cells)
+        for n, reason in found.items():
+            refused.setdefault(n, reason)  # the first transform to refuse a cell says why
     if not rule.values:
-        return cells
+        return cells, refused
     values = {k: v for k, v in rule.values.items() if k != WILDCARD}
     fallback = rule.values.get(WILDCARD)
     if fallback is None:
-        return [values.get(c, c) for c in cells]
-    return [values.get(c, fallback if c else c) for c in cells]
+        return [values.get(c, c) for c in cells], refused
+    return [values.get(c, fallback if c else c) for c in cells], refused
 
 
 def _suggest(name: str, choices: Sequence[str]) -> str:
@@ -195,6 +224,15 @@ def _suggest(name: str, choices: Sequence[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return f"'{name}' (did you mean '{lowered[close[0]]}'?)" if close else f"'{name}'"
+
+
+def _suggest_property(entity: Entity, header: str, valid: Sequence[str]) -> str:
+    """``'Postnummer' (did you mean 'zip'?)``: the synonym table first (``pipeline.headers``,
+    the same matcher as ``econ-import map``), then the closest property path."""
+    match = match_header(entity.name, header)
+    if match is not None and match.property in valid:
+        return f"'{header}' (did you mean '{match.property}'?)"
+    return _suggest(header, valid)
 
 
 def _choices(name: str, valid: Sequence[str]) -> str:

@@ -23,6 +23,7 @@ from pipeline.constraints import Entity
 from pipeline.endpoints import collection_url
 from pipeline.errors import ConfigError
 from pipeline.payload import flatten
+from pipeline.renumber import renumbering
 
 IN_FILTER_MAX = 200  # API-FACTS.md: "$in:[1,2,3] takes at most 200 values"
 #: Look-ups of one batch sent at once: one after another they would leave the budget
@@ -38,9 +39,11 @@ def match_key(entity: Entity, record: Mapping[str, Any]) -> str:
     """The key a row or an API record is matched by, '' when it has none.
 
     ``record`` is flat (property path -> value), as a row's texts or ``flatten`` of JSON.
+    A row that renumbers a customer is matched by its current number (``pipeline.renumber``).
     """
     if entity.name in ("customers", "customer-groups"):
-        value = record.get(entity.key)
+        current, _ = renumbering(entity, record)
+        value = current or record.get(entity.key)
         return str(value).strip() if value not in (None, "") else ""
     if entity.name == "contacts":
         email = _fold(record.get("email"))
@@ -48,6 +51,21 @@ def match_key(entity: Entity, record: Mapping[str, Any]) -> str:
     address = _fold(record.get("address"))
     postal = _fold(record.get("postalCode"))
     return f"{address}|{postal}" if address or postal else ""
+
+
+def lookup_keys(entity: Entity, record: Mapping[str, Any]) -> list[str]:
+    """What to fetch for a row: its match key, and the new number of a renumbering row."""
+    _, new = renumbering(entity, record)
+    return [match_key(entity, record), new] if new else [match_key(entity, record)]
+
+
+def renumber_holder(
+    existing: ExistingRecords | None, entity: Entity, record: Mapping[str, Any]
+) -> tuple[tuple[str, str], dict[str, Any] | None]:
+    """(current, new) of a renumbering row and the record holding the new number now."""
+    renumber = renumbering(entity, record)
+    holder = existing.find(renumber[1]) if existing is not None and renumber[1] else None
+    return renumber, holder
 
 
 class ExistingRecords:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -41,6 +42,7 @@ RESULT_COLUMNS = (
     "http_status",
     "id",
     "errors",
+    "links",  # issue #14: set / unchanged / failed for a customer row with links, else ''
 )
 
 #: summary.json counters, in order: a public contract (issue #3).
@@ -58,6 +60,11 @@ SUMMARY_FIELDS = (
     "throttled",
     "elapsed_s",
 )
+
+
+#: summary.json's links counters (issue #14): customer rows whose links were set, already
+#: as wanted, or not set.
+LINK_FIELDS = ("links_set", "links_unchanged", "links_failed")
 
 
 @dataclass
@@ -80,9 +87,14 @@ class RowResult:
         return "; ".join(e.describe() for e in self.errors)
 
 
+#: summary.json's ``by_entity`` counters for each entity, in order (issue #13), then
+#: ``valid`` as in the totals.
+ENTITY_FIELDS = SUMMARY_FIELDS[: SUMMARY_FIELDS.index("failed") + 1]
+
+
 @dataclass
 class Summary:
-    """Counters for summary.json and the closing table."""
+    """Counters for summary.json and the closing table, in total and per entity."""
 
     rows: int = 0
     created: int = 0
@@ -93,27 +105,54 @@ class Summary:
     rejected: int = 0
     failed: int = 0
     valid: int = 0
+    links_set: int = 0
+    links_unchanged: int = 0
+    links_failed: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
     elapsed_s: float = 0.0
+    #: Entity name -> rows per status, in the order the run met the entities.
+    by_entity: dict[str, Counter[Status]] = field(default_factory=dict)
 
-    def count(self, status: Status) -> None:
-        """Add one row with ``status``."""
-        self.count_all({status: 1})
+    def count(self, status: Status, *, entity: str | None = None) -> None:
+        """Add one row with ``status`` (of ``entity``, when given)."""
+        self.count_all({status: 1}, entity=entity)
 
-    def count_all(self, rows: Mapping[Status, int]) -> None:
-        """Add ``rows[status]`` rows with each status (a batch's ``Counter``)."""
+    def count_all(self, rows: Mapping[Status, int], *, entity: str | None = None) -> None:
+        """Add ``rows[status]`` rows with each status (a batch's ``Counter``), to the
+        totals and, when ``entity`` is given, to that entity's counters."""
         for status, n in rows.items():
             self.rows += n
             setattr(self, status.value, getattr(self, status.value) + n)
+        if entity is not None:
+            self.by_entity.setdefault(entity, Counter()).update(rows)
+
+    def entity_counts(self) -> dict[str, dict[str, int]]:
+        """summary.json's ``by_entity``: per entity ``ENTITY_FIELDS`` and ``valid``."""
+        out: dict[str, dict[str, int]] = {}
+        for name, counted in self.by_entity.items():
+            counts = {"rows": sum(counted.values())}
+            counts.update({f: counted[Status(f)] for f in ENTITY_FIELDS if f != "rows"})
+            counts["valid"] = counted[Status.VALID]
+            out[name] = counts
+        return out
+
+    def count_links(self, cell: str) -> None:
+        """Add one customer row's links outcome (``set``, ``unchanged``, ``failed``)."""
+        name = f"links_{cell}"
+        setattr(self, name, getattr(self, name) + 1)
 
     @property
     def all_succeeded(self) -> bool:
-        return self.rows == self.created + self.updated + self.unchanged + self.valid
+        """Every row succeeded, and so did every customer's links (issue #14)."""
+        ok = self.created + self.updated + self.unchanged + self.valid
+        return self.rows == ok and not self.links_failed
 
     def as_dict(self) -> dict[str, float | int]:
-        """The contract's counters in order, then ``valid`` (dry runs) at the end."""
+        """The contract's counters in order, then ``valid`` (dry runs) and the links."""
         out: dict[str, float | int] = {name: getattr(self, name) for name in SUMMARY_FIELDS}
         out["valid"] = self.valid
+        for name in LINK_FIELDS:
+            out[name] = getattr(self, name)
         return out

@@ -7,7 +7,7 @@ or an earlier one (issue #4). A child whose parent did not succeed is skipped, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.journal import Journal
 
@@ -49,6 +49,15 @@ class ParentIndex:
             self._by_key[key] = row
         if number:
             self._by_number[number] = row
+
+    def renumber(self, old: str, new: str) -> None:
+        """Customer ``old`` is now ``new``: rows that named it (by key) follow it."""
+        for key, found in list(self._by_key.items()):
+            if found.number == old:
+                self._by_key[key] = replace(found, number=new)
+        moved = self._by_number.pop(old, None)
+        if moved is not None:
+            self._by_number[new] = replace(moved, number=new)
 
     def resolve(self, *, key: str, number: str) -> ParentLookup:
         """The parent's customer number for a child row, or why it cannot have one."""

@@ -12,12 +12,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 
-from pipeline.constraints import Entity, Field
+from pipeline.constraints import CUSTOMERS, Entity, Field
 from pipeline.convert import convert_cell
 
-#: Columns of a mapped row that are not properties of the request body: the source key
-#: and the parent's source key of a contact or delivery location (``pipeline.mapping``).
-NON_BODY_COLUMNS = frozenset({"_key", "customer.key"})
+#: Columns of a mapped row that are not properties of the request body: the source key,
+#: the parent's source key of a contact or delivery location (``pipeline.mapping``), and
+#: the customer's pseudo-properties and links by key (``pipeline.constraints``).
+NON_BODY_COLUMNS = frozenset(
+    {"_key", "customer.key"}
+    | {f.path for f in CUSTOMERS.pseudo}
+    | {link.key_path for link in CUSTOMERS.links}
+)
 
 
 def build_payload(record: Mapping[str, str], entity: Entity) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Read CSV and XLSX files as tables of text: the first stage of an import.
+"""Read CSV files and workbooks as tables of text: the first stage of an import.
 
 Every cell is read as text, never guessed: a zip code ``0800``, a phone number ``0045..``
 or a CVR number keeps its leading zeros; ``pipeline.convert`` later decides what the text
@@ -9,10 +9,10 @@ and files are read in chunks so memory stays flat however long they are.
 CSV: UTF-8 (with or without BOM), UTF-16 with a BOM (Excel's "Unicode text"), else
 Windows-1252; the delimiter is sniffed among ``, ; TAB |``. The fast path is pandas' C
 parser; a row longer than the header stops it, and the rest is then read with the ``csv``
-module, which tells harmless trailing delimiters from real stray values. XLSX/XLSM is read
-with python-calamine (``pipeline.xlsx``); ``pipeline.table`` holds what both formats share
-(``Table``, the header rules, records to chunks). Every problem with the file is an
-``InputError`` of one line.
+module, which tells harmless trailing delimiters from real stray values. Workbooks
+(``.xlsx .xlsm .xlsb .xls .ods``) are read with python-calamine (``pipeline.xlsx``);
+``pipeline.table`` holds what both share (``Table``, the header rules, records to
+chunks). Every problem with the file is an ``InputError`` of one line.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.table import DEFAULT_CHUNK_SIZE, Table, parse_header, rows_to_frames, stray_value
-from pipeline.xlsx import XLSX_SUFFIXES, open_xlsx, workbook
+from pipeline.xlsx import WORKBOOK_SUFFIXES, open_xlsx, workbook
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "Table", "fingerprint", "list_sheets", "open_table"]
 
@@ -48,10 +48,11 @@ def open_table(path: Path, *, sheet: str | None = None, skip_rows: int = 0) -> T
     """Open ``path``, read its header (after ``skip_rows`` rows) and sniff its format."""
     path = Path(path)
     _check_file(path)
-    if path.suffix.lower() in XLSX_SUFFIXES:
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
         return open_xlsx(path, sheet=sheet or None, skip_rows=skip_rows)
     if sheet:
-        raise InputError(f"{path}: a sheet can only be chosen in an .xlsx or .xlsm workbook")
+        workbooks = ", ".join(WORKBOOK_SUFFIXES)
+        raise InputError(f"{path}: a sheet can only be chosen in a workbook ({workbooks})")
     return _open_csv(path, skip_rows=skip_rows)
 
 
@@ -59,7 +60,7 @@ def list_sheets(path: Path) -> list[str]:
     """The sheet names of a workbook; ``['']`` for a CSV file, which has one unnamed sheet."""
     path = Path(path)
     _check_file(path)
-    return list(workbook(path).sheet_names) if path.suffix.lower() in XLSX_SUFFIXES else [""]
+    return list(workbook(path).sheet_names) if path.suffix.lower() in WORKBOOK_SUFFIXES else [""]
 
 
 def fingerprint(path: Path) -> str:
@@ -82,8 +83,8 @@ def _check_file(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a file")
     suffix = path.suffix.lower()
-    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
-        supported = ", ".join(CSV_SUFFIXES + XLSX_SUFFIXES)
+    if suffix not in CSV_SUFFIXES + WORKBOOK_SUFFIXES:
+        supported = ", ".join(CSV_SUFFIXES + WORKBOOK_SUFFIXES)
         raise InputError(f"{path}: unsupported file type '{suffix}'; supported: {supported}")
     if size == 0:
         raise InputError(f"{path}: the file is empty")

@@ -70,16 +70,30 @@ def resolve(
     parent: str,
     row: int,
     fresh: bool,
+    renumber: tuple[str, str] = ("", ""),
+    holder: dict[str, Any] | None = None,
 ) -> Resolution:
     """What to do with a row in doubt, given what a fresh look-up ``found`` (or None).
 
-    ``fresh`` says whether ``doubt.key`` is still young enough to send again.
+    ``fresh`` says whether ``doubt.key`` is still young enough to send again. A row that
+    renumbers a customer (``renumber``) is found at its new number (``holder``) once its
+    PUT happened.
     """
     if not has_match_key and not fresh:
         return Resolution(Decision(status=Status.FAILED, errors=(_unverifiable(entity, row),)))
-    decision = decide(entity, payload, mode=mode, existing=found, parent=parent, row=row)
+    decision = decide(
+        entity,
+        payload,
+        mode=mode,
+        existing=found,
+        parent=parent,
+        row=row,
+        renumber=renumber,
+        holder=holder,
+    )
     if not decision.sends:
-        return Resolution(_as_written(decision, method=doubt.method, found=found))
+        written = found if found is not None or not renumber[0] else holder
+        return Resolution(_as_written(decision, method=doubt.method, found=written))
     if decision.method == doubt.method and fresh:
         return Resolution(decision, key=doubt.key, first_sent_at=doubt.first_sent_at)
     return Resolution(decision)

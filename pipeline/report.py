@@ -12,7 +12,8 @@ Files (all text passes through the run's ``Redactor``; no token ever reaches a r
   the names are exactly these; with several (a job), one pair per input named after it:
   ``errors-<file>[-<sheet>].csv`` / ``.xlsx`` (``errors-legacy-erp-Contacts.xlsx``), with
   the entity, then a number, added when two inputs would share a name.
-- ``summary.json``: ``Summary.as_dict()``, then context (``started_at``, ``finished_at``,
+- ``summary.json``: ``Summary.as_dict()``, ``by_entity`` (``Summary.entity_counts()``),
+  then context (``started_at``, ``finished_at``,
   ``input_reports``: per input its failed rows and errors files, ``files``), then the
   caller's ``extra`` keys (which win over the context, never over the counters).
 
@@ -45,7 +46,7 @@ from typing import IO
 
 from pipeline.errors import RowError
 from pipeline.outcome import RESULT_COLUMNS, RowResult, Status, Summary
-from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise
+from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
 from pipeline.report_xlsx import ERRORS_COLUMN, ErrorWorkbook
 
 FLUSH_EVERY_ROWS = 1000
@@ -106,6 +107,7 @@ class _Input:
     delimiter: str
     encoding: str
     stem: str
+    keep_open: bool = False  # rows may still fail later (a customer's links, issue #14)
     csv_file: _LineFile | None = None
     write_csv_row: Callable[[Iterable[str]], object] | None = None
     workbook: ErrorWorkbook | None = None
@@ -154,10 +156,12 @@ class ReportWriter:
         self._errors = _LineFile(self.directory / "errors.jsonl")
         self._warnings = _LineFile(self.directory / "warnings.jsonl")
         self._inputs: list[_Input] = []
-        self._counted: Counter[Status] = Counter()
+        self._counted: Counter[tuple[str, Status]] = Counter()
         self._unflushed = 0
         self._flushed_at = time.monotonic()
         self._paths: ReportPaths | None = None
+        #: (source, sheet, row) cells of results.csv -> (links cell, errors to add)
+        self._amended: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def begin_input(
         self,
@@ -169,6 +173,7 @@ class ReportWriter:
         column_of: Mapping[str, str],
         delimiter: str = ",",
         encoding: str = "utf-8",
+        keep_open: bool = False,
     ) -> None:
         """Start the rows of one input.
 
@@ -176,9 +181,10 @@ class ReportWriter:
         property path to the source column it was mapped from (to highlight bad cells).
         ``delimiter`` and ``encoding`` are the input's, for errors.csv to import again.
         A trailing ``errors`` column (an errors file imported again) is replaced.
+        ``keep_open`` keeps the input's errors files open until ``close``, for ``amend``.
         """
         self._check_open()
-        if self._inputs:
+        if self._inputs and not self._inputs[-1].keep_open:
             self._inputs[-1].close()
         names = list(columns)
         if names and names[-1] == ERRORS_COLUMN:
@@ -188,7 +194,7 @@ class ReportWriter:
             positions[prop] = [n for n, name in enumerate(names) if name == column]
         stem = self._free_stem(_stem_for(source, sheet), entity)
         self._inputs.append(
-            _Input(source, sheet, entity, names, positions, delimiter, encoding, stem)
+            _Input(source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open)
         )
 
     def add(self, result: RowResult, original: Mapping[str, str]) -> None:
@@ -196,7 +202,7 @@ class ReportWriter:
         self._check_open()
         if not self._inputs:
             raise RuntimeError("ReportWriter.add() before begin_input()")
-        self._counted[result.status] += 1
+        self._counted[result.entity, result.status] += 1
         self._results_csv.writerow(self._result_cells(result))
         current = self._inputs[-1]
         for error in result.errors:
@@ -211,6 +217,25 @@ class ReportWriter:
             or time.monotonic() - self._flushed_at >= FLUSH_EVERY_SECONDS
         ):
             self.flush()
+
+    def amend(self, result: RowResult, original: Mapping[str, str] | None, *, links: str) -> None:
+        """Add to a row already reported: its ``links`` cell and ``result.errors`` (issue #14).
+
+        results.csv is rewritten once, at ``close``, with the amended cells (its lines
+        stay whole and in order meanwhile). A row with errors gets them in errors.jsonl,
+        and, when ``original`` is given, a line in its input's errors files (kept open
+        with ``begin_input(keep_open=True)``), so the row can be fixed and imported again.
+        """
+        self._check_open()
+        current = next(
+            one for one in self._inputs if (one.source, one.sheet) == (result.source, result.sheet)
+        )
+        key = tuple(self._result_cells(result)[:3])
+        self._amended[key] = (links, result.error_text())
+        for error in result.errors:
+            self._errors.write(self._json_line(error, current))
+        if result.errors and original is not None:
+            self._add_failed(current, result, original)
 
     def flush(self) -> None:
         """Write every buffered line out."""
@@ -227,6 +252,8 @@ class ReportWriter:
             return self._paths
         for line_file in (self._results, self._errors, self._warnings):
             line_file.close()
+        if self._amended:
+            self._rewrite_results()
         for one in self._inputs:
             one.close()
         if len(self._inputs) == 1:
@@ -255,8 +282,9 @@ class ReportWriter:
     ) -> None:
         if self._paths is None:
             # Nobody closed us with the real counters: report the rows seen so far.
-            counts = {status.value: rows for status, rows in self._counted.items()}
-            counted = Summary(rows=sum(counts.values()), **counts)
+            counted = Summary()
+            for (entity, status), rows in self._counted.items():
+                counted.count_all({status: rows}, entity=entity)
             self.close(counted, extra={"interrupted": exc_type is not None})
 
     # --- rows -------------------------------------------------------------------------
@@ -265,12 +293,34 @@ class ReportWriter:
         http = "" if result.http_status is None else str(result.http_status)
         errors = result.error_text() if result.errors else ""
         texts = [str(result.source), str(result.sheet), str(result.row), str(result.entity),
-                 str(result.key), result.status.value, http, str(result.id), errors]  # fmt: skip
+                 str(result.key), result.status.value, http, str(result.id), errors,
+                 ""]  # fmt: skip
         # Most cells start with a letter or digit: only the others can need a quote.
         return [
             neutralise(text) if text[:1] in _SUSPECT_FIRST else text
             for text in self._redactor.redact_all(texts)
         ]
+
+    def _rewrite_results(self) -> None:
+        """results.csv again, with the amended rows' ``links`` and added errors."""
+        path = self._results.path
+        temporary = path.with_suffix(".csv.tmp")
+        errors_at, links_at = RESULT_COLUMNS.index("errors"), RESULT_COLUMNS.index("links")
+        with (
+            path.open(encoding="utf-8", newline="") as src,
+            temporary.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            writer = csv.writer(dst)
+            for cells in csv.reader(src):
+                found = self._amended.get(tuple(cells[:3]))
+                if found is not None:
+                    links, added = found
+                    old = unneutralise(cells[errors_at])
+                    joined = "; ".join(t for t in (old, self._redactor.redact(added)) if t)
+                    cells[errors_at] = neutralise(joined)
+                    cells[links_at] = links
+                writer.writerow(cells)
+        os.replace(temporary, path)
 
     def _json_line(self, error: RowError, current: _Input) -> str:
         record = {
@@ -351,6 +401,7 @@ class ReportWriter:
         }
         context.update(extra)
         data: dict[str, object] = dict(summary.as_dict())
+        data["by_entity"] = summary.entity_counts()
         for key, value in self._redactor.redact_mapping(context).items():
             data.setdefault(key, value)  # the counters are the contract: never overridden
         temporary = self._paths.summary.with_suffix(".json.tmp")

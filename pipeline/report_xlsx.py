@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -66,15 +67,20 @@ class ErrorWorkbook:
             self._workbook.save(self.path)
 
     def _text(self, text: str) -> Cell | None:
-        if text == "":
-            return None  # an empty cell reads back as '' in the re-import
-        # XML 1.0 cannot carry C0 control characters (other than tab/CR/LF) at all.
-        cell = WriteOnlyCell(self._sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
-        # openpyxl takes '=...' for a formula and '#N/A' for an error value: force text.
-        cell.data_type = "s"
-        if text.startswith(FORMULA_START):
-            cell.quotePrefix = True
-        return cell
+        return text_cell(self._sheet, text)
+
+
+def text_cell(sheet: Any, text: str) -> Cell | None:
+    """A write-only cell holding ``text`` as text, never a formula (None for '')."""
+    if text == "":
+        return None  # an empty cell reads back as '' in the re-import
+    # XML 1.0 cannot carry C0 control characters (other than tab/CR/LF) at all.
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+    # openpyxl takes '=...' for a formula and '#N/A' for an error value: force text.
+    cell.data_type = "s"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
 
 
 def _sheet_title(sheet: str) -> str:

@@ -6,7 +6,8 @@ Per row, in order:
    (a failed one is tried again only with ``--retry-failed``);
 2. a row the journal has *in flight* (the run stopped before its answer was recorded) is
    in doubt: see ``pipeline.reconcile``;
-3. any other row is decided against what exists (``pipeline.decide``) and written.
+3. any other row is decided against what exists (``pipeline.decide``) and written, or,
+   in a preview (``StepContext.preview``), recorded as a planned change and not sent.
 
 The journal is written before every write (``inflight``, with the key and when it was
 first sent) and after every answer (``done`` / ``failed``), so a crash at any point leaves
@@ -21,11 +22,12 @@ import time
 import uuid
 from typing import Any
 
+from pipeline.changes import RowPlace, planned_lines
 from pipeline.decide import Decision, decide
 from pipeline.endpoints import record_id
 from pipeline.errors import RowError
 from pipeline.journal import RowState
-from pipeline.matching import match_key
+from pipeline.matching import lookup_keys, match_key, renumber_holder
 from pipeline.outcome import Status
 from pipeline.reconcile import MAX_DOUBT_ROUNDS, InDoubt, key_is_fresh, look_up, resolve
 from pipeline.step import RowWork, StepContext, row_result
@@ -40,7 +42,7 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
     open_rows = [w for w in works if not _settled_by_journal(ctx, w)]
     if ctx.existing is not None and open_rows:
         await ctx.existing.fetch(
-            (match_key(ctx.entity, w.record) for w in open_rows),
+            (k for w in open_rows for k in lookup_keys(ctx.entity, w.record)),
             parents=(w.parent for w in open_rows),
         )
     jobs: list[WriteJob] = []
@@ -52,7 +54,9 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
             doubts.append((work, doubt))
             continue
         decision = _decide(ctx, work)
-        if decision.sends:
+        if decision.sends and ctx.preview is not None:
+            _plan(ctx, work, decision)
+        elif decision.sends:
             key = _new_key(ctx, work, decision, renew=state is not None)
             jobs.append(_job(ctx, work, decision, key=key))
         else:
@@ -67,9 +71,35 @@ def _decide(ctx: StepContext, work: RowWork) -> Decision:
     found = (
         existing.find(match_key(ctx.entity, work.record), parent=work.parent) if existing else None
     )
+    renumber, holder = renumber_holder(existing, ctx.entity, work.record)
     return decide(
-        ctx.entity, work.payload, mode=ctx.mode, existing=found, parent=work.parent, row=work.row
+        ctx.entity,
+        work.payload,
+        mode=ctx.mode,
+        existing=found,
+        parent=work.parent,
+        row=work.row,
+        renumber=renumber,
+        holder=holder,
     )
+
+
+def _plan(ctx: StepContext, work: RowWork, decision: Decision) -> None:
+    """A preview's write: recorded as planned changes, the row ``valid``, nothing sent.
+
+    The planned record is remembered as a sent one would be, so that a later row of the
+    run that matches it is decided against it, as in the import.
+    """
+    assert ctx.preview is not None and work.payload is not None
+    found = decision.existing
+    found_id = record_id(ctx.entity, dict(found)) if found is not None else ""
+    work.result = row_result(ctx, work, Status.VALID, id=found_id)
+    place = RowPlace(ctx.source, ctx.sheet, work.row, ctx.entity.name, work.result.key)
+    lines = planned_lines(ctx.entity, work.payload, existing=found)
+    ctx.preview.record(place, id=found_id, lines=lines)
+    if ctx.existing is not None and decision.body is not None:
+        key = match_key(ctx.entity, work.record)
+        ctx.existing.remember(key, decision.body, parent=work.parent)
 
 
 def _settled_by_journal(ctx: StepContext, work: RowWork) -> bool:
@@ -189,13 +219,17 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
     assert ctx.client is not None
     keys = {work.row: match_key(ctx.entity, work.record) for work, _ in doubts}
     found = await look_up(
-        ctx.client, ctx.entity, keys=keys.values(), parents=(w.parent for w, _ in doubts)
+        ctx.client,
+        ctx.entity,
+        keys=(k for work, _ in doubts for k in lookup_keys(ctx.entity, work.record)),
+        parents=(w.parent for w, _ in doubts),
     )
     now, ttl_s = time.time(), ctx.client.settings.key_ttl_s
     jobs: list[WriteJob] = []
     for work, doubt in doubts:
         assert work.payload is not None
         record = found.find(keys[work.row], parent=work.parent)
+        renumber, holder = renumber_holder(found, ctx.entity, work.record)
         resolution = resolve(
             ctx.entity,
             work.payload,
@@ -206,6 +240,8 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
             parent=work.parent,
             row=work.row,
             fresh=key_is_fresh(doubt.first_sent_at, ttl_s=ttl_s, now=now),
+            renumber=renumber,
+            holder=holder,
         )
         decision = resolution.decision
         if not decision.sends:

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.changes import ChangeSink
 from pipeline.client import ApiClient
 from pipeline.constraints import Entity
 from pipeline.errors import RowError
 from pipeline.journal import Journal, RowState
+from pipeline.links import LinkBook
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import RowResult, Status
@@ -24,7 +26,11 @@ from pipeline.validate import Validator
 
 @dataclass
 class StepContext:
-    """What every batch of one input shares."""
+    """What every batch of one input shares.
+
+    ``preview`` (a dry run with a target): rows are decided as the import decides them,
+    with ``client`` for the look-ups, but a write is recorded there instead of sent.
+    """
 
     source: str
     sheet: str
@@ -45,6 +51,8 @@ class StepContext:
     #: that this module need not know the run's console.
     on_settled: Callable[[Status], None] | None = None
     journal_states: dict[int, RowState] = field(default_factory=dict)
+    preview: ChangeSink | None = None
+    links: LinkBook | None = None  # the run's links (issue #14): wanted, and child rows
 
 
 @dataclass

@@ -66,11 +66,17 @@ def checked_fields(entity: Entity, *, update: bool = False) -> list[Field]:
     """The fields a create (or an update) sends, plus the entity's key, in table order.
 
     A property the write does not accept is ignored by the live server (API-FACTS.md), so
-    it is not validated; the key is, because it names the record to write.
+    it is not validated; the key is, because it names the record to write. So are the
+    links (``attention.customerContactNumber``...), sent by the link phase's PUT in every
+    mode, and the pseudo-properties (``currentCustomerNumber``), which name a record too.
     """
-    return [
-        f for f in entity.fields if (f.on_update if update else f.on_create) or f.path == entity.key
+    linked = {link.path for link in entity.links}
+    sent = [
+        f
+        for f in entity.fields
+        if (f.on_update if update else f.on_create) or f.path == entity.key or f.path in linked
     ]
+    return sent + list(entity.pseudo)
 
 
 @dataclass(frozen=True)
@@ -82,9 +88,11 @@ class _Rules:
 
 
 @functools.cache
-def _rules(entity: Entity, update: bool) -> _Rules:
+def _rules(entity: Entity, update: bool, partial: bool = False) -> _Rules:
     columns = {
-        f.path: field_checks(f, required=f.required and f.path != entity.parent_path)
+        f.path: field_checks(
+            f, required=f.required and f.path != entity.parent_path and not partial
+        )
         for f in checked_fields(entity, update=update)
     }
     return _Rules(columns, entity.parent_path)
@@ -95,15 +103,18 @@ def _has_parent(parent: str) -> Callable[[pd.DataFrame], pd.Series]:
 
 
 @functools.cache
-def build_schema(entity: Entity, *, update: bool = False) -> pa.DataFrameSchema:
+def build_schema(
+    entity: Entity, *, update: bool = False, partial: bool = False
+) -> pa.DataFrameSchema:
     """The pandera schema for mapped chunks of ``entity``, built from its constraints.
 
     Columns are optional (a chunk holds the mapped ones only); ``Validator`` adds the
     missing required columns empty so that each row reports its own required error.
     A child's ``customer.customerNumber`` is required unless ``customer.key`` names the
-    parent by its source key, which needs both columns: a frame-wide check.
+    parent by its source key, which needs both columns: a frame-wide check. ``partial``
+    leaves the required checks out (``Validator``), never the parent's.
     """
-    rules = _rules(entity, update)
+    rules = _rules(entity, update, partial)
     columns = {
         path: pa.Column(
             checks=[pa.Check(fn, name=name) for name, fn in checks],
@@ -181,21 +192,33 @@ class Validator:
     from (``_key`` when not given), and is left out of a row whose number is repeated
     with the same value: that error already says it (a mapping's key column is often the
     one mapped to ``customerNumber``).
+
+    ``partial`` (``--mode update`` and ``upsert``): a row may hold only what identifies
+    its record and the columns it changes, so the required properties are not checked
+    here but once what exists is known (``pipeline.decide``); every given cell still is.
+    A child still needs its parent, which is how it is found.
     """
 
     def __init__(
-        self, entity: Entity, *, update: bool = False, key_column: str | None = None
+        self,
+        entity: Entity,
+        *,
+        update: bool = False,
+        partial: bool = False,
+        key_column: str | None = None,
     ) -> None:
         self.entity = entity
         self.update = update
         self.key_column = key_column or KEY_COLUMN
-        self._schema = build_schema(entity, update=update)
-        self._rules = _rules(entity, update)
+        self._schema = build_schema(entity, update=update, partial=partial)
+        self._rules = _rules(entity, update, partial)
         self._fields = {f.path: f for f in checked_fields(entity, update=update)}
         self._order = {path: n for n, path in enumerate(self._fields)}
-        self._needed = [p for p, f in self._fields.items() if f.required]
-        if entity.parent_path is not None:
-            self._needed.append(PARENT_KEY_COLUMN)
+        self._needed = [p for p, f in self._fields.items() if f.required and not partial]
+        if entity.parent_path is not None:  # the frame-wide parent check reads both
+            self._needed += [
+                c for c in (entity.parent_path, PARENT_KEY_COLUMN) if c not in self._needed
+            ]
         numbered = not entity.key_is_server_assigned and entity.key in self._fields
         self._numbers = FirstSeen() if numbered else None
         self._keys = FirstSeen()

@@ -1,4 +1,9 @@
-"""Read an XLSX/XLSM sheet as a table of text, with python-calamine.
+"""Read a workbook sheet as a table of text, with python-calamine.
+
+Formats (``WORKBOOK_SUFFIXES``): Excel's ``.xlsx``/``.xlsm``, its binary ``.xlsb``, the
+legacy ``.xls`` (Excel 97-2003, what C5 and old Navision export) and LibreOffice's
+``.ods``; calamine reads them all into the same cell types, so the guarantees below hold
+for each.
 
 The sheet is the first visible worksheet unless one is named; a name that is not there
 fails listing the sheets (and the closest one). Every cell becomes the text Excel shows:
@@ -22,6 +27,8 @@ from pipeline.errors import InputError
 from pipeline.table import Table, parse_header, rows_to_frames
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+#: Every workbook format read here (reports and exports are still written as .xlsx).
+WORKBOOK_SUFFIXES = (*XLSX_SUFFIXES, ".xlsb", ".xls", ".ods")
 
 
 def workbook(path: Path) -> calamine.CalamineWorkbook:
@@ -32,7 +39,8 @@ def workbook(path: Path) -> calamine.CalamineWorkbook:
         raise InputError(f"{path}: the workbook is password-protected") from exc
     except (calamine.CalamineError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: not a valid Excel workbook ({reason})") from exc
+        what = "OpenDocument spreadsheet" if path.suffix.lower() == ".ods" else "Excel workbook"
+        raise InputError(f"{path}: not a valid {what} ({reason})") from exc
 
 
 def open_xlsx(path: Path, *, sheet: str | None, skip_rows: int) -> Table:

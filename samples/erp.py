@@ -34,6 +34,9 @@ CUSTOMER_HEADERS = [
     "Kundekode", "Kundenr", "Firmanavn", "Adresse", "Postnr", "By", "Land", "Telefon", "Mobil",
     "Email", "Hjemmeside", "CVR", "Momsnr", "EAN", "Kundegruppe", "Betalingsbetingelse",
     "Momszone", "Valuta", "Kreditgrænse", "Spærret", "Sælger",
+    # Links to the customer's own contacts and delivery locations, by their source keys
+    # (issue #14); set by the importer after the children's steps.
+    "Hovedkontakt", "Att.", "Standard levering",
 ]
 CONTACT_HEADERS = [
     "Kontaktnr", "Kundekode", "Kundenr", "Navn", "Email", "Telefon", "Notifikationer",
@@ -217,6 +220,7 @@ def write_legacy_erp(fake: Fake) -> None:
         seen[parent["Kundekode"]] = seen.get(parent["Kundekode"], 0) + 1
         locations.append(location(fake, i + 1, parent, seen[parent["Kundekode"]]))
     apply_bad(locations, LOCATIONS_BAD, by_number[SKIPPED_LOCATION_PARENT]["Kundekode"])
+    add_links(good, contacts, locations)
 
     wb = Workbook()
     wb.remove(wb.worksheets[0])
@@ -230,6 +234,44 @@ def write_legacy_erp(fake: Fake) -> None:
     write_sheet(wb, "Contacts", CONTACT_HEADERS, contacts)
     write_sheet(wb, "DeliveryLocations", LOCATION_HEADERS, locations)
     save_workbook(wb, HERE / "legacy-erp.xlsx")
+
+
+#: Every this-many-th customer with children has no links: not every ERP record has them.
+UNLINKED_EVERY = 10
+#: The contact row (0-based) a customer names as its attention although it is invalid
+#: (CONTACTS_BAD): that customer's links fail, as a row error, on purpose.
+BAD_ATTENTION_CONTACT = 14
+
+
+def add_links(
+    good: list[dict[str, Any]], contacts: list[dict[str, Any]], locations: list[dict[str, Any]]
+) -> None:
+    """Main contact, attention and default delivery location for most customers, by the
+    children's source keys: the first good contact, the second (else the first), and the
+    first good location. Deterministic and without the random generator, so the rest of
+    the sample stays as it was."""
+    key_of = {row["Kundenr"]: row["Kundekode"] for row in good}
+    owned: dict[str, list[str]] = {}
+    for i, row in enumerate(contacts):
+        owner = row["Kundekode"] or key_of.get(row["Kundenr"])
+        if owner and i not in CONTACTS_BAD:
+            owned.setdefault(owner, []).append(row["Kontaktnr"])
+    places: dict[str, list[str]] = {}
+    for i, row in enumerate(locations):
+        if i not in LOCATIONS_BAD:
+            places.setdefault(row["Kundekode"], []).append(row["Leveringskode"])
+    linked = [row for row in good if row["Kundekode"] in owned or row["Kundekode"] in places]
+    for n, row in enumerate(linked):
+        if n % UNLINKED_EVERY == UNLINKED_EVERY - 1:
+            continue
+        mine, where = owned.get(row["Kundekode"], []), places.get(row["Kundekode"], [])
+        if mine:
+            row["Hovedkontakt"], row["Att."] = mine[0], mine[1] if len(mine) > 1 else mine[0]
+        if where:
+            row["Standard levering"] = where[0]
+    bad = contacts[BAD_ATTENTION_CONTACT]
+    owner = next(row for row in good if row["Kundekode"] == bad["Kundekode"])
+    owner["Att."] = bad["Kontaktnr"]
 
 
 def apply_bad(rows: list[dict[str, Any]], bad: dict[int, dict[str, Any]], parent_key: str) -> None:

@@ -13,14 +13,16 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tests.conftest import APP_TOKEN, GRANT_TOKEN, REPO
 
@@ -36,6 +38,8 @@ HEADERS = [
 ]
 #: Long enough to wait for a process that is making progress, short enough to fail.
 PROCESS_TIMEOUT_S = 120.0
+#: Lines of a child's output kept for a failing test to show (older ones are dropped).
+DRAIN_LINES = 2000
 
 
 def write_customers(
@@ -126,12 +130,78 @@ def wait_for_journal(path: Path, process: subprocess.Popen[bytes], *, done: int)
     raise AssertionError(f"no progress in {path} within {PROCESS_TIMEOUT_S} s")
 
 
+class PipeDrain:
+    """Reads a child's pipe to its end on a thread, so a chatty child never blocks on a
+    full pipe; keeps the last ``DRAIN_LINES`` lines for the test to read.
+    """
+
+    def __init__(self, pipe: IO[str] | IO[bytes] | None) -> None:
+        self._lines: deque[str] = deque(maxlen=DRAIN_LINES)
+        self._changed = threading.Condition()
+        self._closed = pipe is None
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[str] | IO[bytes] | None) -> None:
+        try:
+            if pipe is not None:
+                with pipe:
+                    for line in pipe:
+                        text = line if isinstance(line, str) else line.decode("utf-8", "replace")
+                        with self._changed:
+                            self._lines.append(text)
+                            self._changed.notify_all()
+        finally:
+            with self._changed:
+                self._closed = True
+                self._changed.notify_all()
+
+    def line_with(self, needle: str, *, timeout: float = PROCESS_TIMEOUT_S) -> str | None:
+        """The first kept line containing ``needle``; None if the pipe closed or ``timeout``
+        passed without one.
+        """
+
+        def found() -> str | None:
+            return next((line for line in self._lines if needle in line), None)
+
+        with self._changed:
+            self._changed.wait_for(lambda: found() is not None or self._closed, timeout)
+            return found()
+
+    def text(self, *, timeout: float = PROCESS_TIMEOUT_S) -> str:
+        """What was kept, once the pipe has closed (the child exited) or ``timeout`` passed."""
+        self._thread.join(timeout)
+        with self._changed:
+            return "".join(self._lines)
+
+
+@dataclass
+class DrainedProcess:
+    """A child process whose stdout and stderr (when piped) are always being read."""
+
+    process: subprocess.Popen[bytes]
+    stdout: PipeDrain
+    stderr: PipeDrain
+
+    def wait(self, *, timeout: float = PROCESS_TIMEOUT_S) -> tuple[int, str, str]:
+        """Exit code, stdout and stderr once the child has exited (``TimeoutExpired`` else)."""
+        code = self.process.wait(timeout=timeout)
+        return code, self.stdout.text(timeout=timeout), self.stderr.text(timeout=timeout)
+
+
+def start_drained(command: list[str], **popen: Any) -> DrainedProcess:
+    """``Popen(command)`` with stdout and stderr piped into ``PipeDrain``s."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    return DrainedProcess(process, PipeDrain(process.stdout), PipeDrain(process.stderr))
+
+
 @dataclass
 class SandboxProcess:
     """A sandbox started with ``python -m pipeline.sandbox``."""
 
     url: str
     process: subprocess.Popen[str]
+    stderr: PipeDrain | None = None
 
     def stats(self) -> dict[str, Any]:
         """``GET /_sandbox/stats``."""
@@ -164,14 +234,20 @@ def sandbox_process(*flags: str) -> Iterator[SandboxProcess]:
         text=True,
         cwd=REPO,
     )
+    output, errors = PipeDrain(process.stdout), PipeDrain(process.stderr)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "listening on" in line, line + (process.stderr.read() if process.stderr else "")
-        yield SandboxProcess(url=line.split()[-1], process=process)
+        line = output.line_with("listening on")  # the port is only known from this line
+        if line is None:
+            raise AssertionError(f"the sandbox did not start: {errors.text(timeout=5)}")
+        yield SandboxProcess(url=line.split()[-1], process=process, stderr=errors)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # leave no orphan behind, but still fail the test
+            process.wait(timeout=30)
+            raise
 
 
 def post(url: str, path: str, body: dict[str, Any], *, key: str) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.constraints import ENTITIES
+from pipeline.export import export_paths
 from pipeline.readers import open_table
 from tests.conftest import REPO, SandboxHandle
 
@@ -47,7 +48,7 @@ def test_export_then_upsert_of_the_untouched_file_is_all_unchanged_with_no_write
         statuses = [row["status"] for row in csv.DictReader(handle)]
 
     assert exported.code == 0 and count > 0
-    assert open_table(out).columns == ENTITIES[entity].writable_paths()
+    assert open_table(out).columns == export_paths(ENTITIES[entity])
     assert statuses == ["unchanged"] * count
     assert filled.stats()["writes"] == writes
     assert result.code == 0

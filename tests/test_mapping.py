@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from pipeline.constraints import CONTACTS, CUSTOMERS
+from pipeline.constraints import CODE_NUMBER_FORMAT, CONTACTS, CUSTOMERS, ENTITIES
 from pipeline.errors import ConfigError
 from pipeline.mapping import (
     ColumnRule,
@@ -15,8 +17,11 @@ from pipeline.mapping import (
     apply_mapping,
     identity_mapping,
     load_mapping,
+    map_chunk,
 )
 from pipeline.readers import open_table
+from tests.conftest import CliResult
+from tests.runs import read_results
 
 MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
 
@@ -241,10 +246,34 @@ def test_identity_mapping_rejects_unknown_columns() -> None:
         identity_mapping(CUSTOMERS, ["customernumber", "Navn", "name"])
 
     assert str(info.value) == (
-        "columns 'customernumber' (did you mean 'customerNumber'?), 'Navn' are not customers "
-        "properties; without a mapping file the headers must be property paths, as in "
-        "`econ-import template customers`"
+        "columns 'customernumber' (did you mean 'customerNumber'?), 'Navn' (did you mean "
+        "'name'?) are not customers properties; without a mapping file the headers must be "
+        "property paths, as in `econ-import template customers` (`econ-import map` drafts "
+        "a mapping)"
     )
+
+
+@pytest.mark.parametrize(
+    ("entity", "header", "hint"),
+    [
+        (CUSTOMERS, "Postnummer", "zip"),
+        (CUSTOMERS, "CVR-nummer", "corporateIdentificationNumber"),
+        (CUSTOMERS, "Postal Code", "zip"),
+        (CUSTOMERS, "USt-IdNr.", "vatNumber"),
+        (CUSTOMERS, "Kreditmax", "creditLimit"),
+        (CUSTOMERS, "Debitorgruppe", "customerGroup.customerGroupNumber"),
+        (CUSTOMERS, "P-nummer", "pNumber"),
+        (ENTITIES["delivery-locations"], "Postnr.", "postalCode"),
+        (ENTITIES["contacts"], "Tlf.", "phone"),
+        (CUSTOMERS, "nme", "name"),  # no synonym: the closest property path
+    ],
+    ids=lambda v: v if isinstance(v, str) else v.name,
+)
+def test_identity_mapping_hints_come_from_the_synonym_table(entity, header, hint) -> None:
+    with pytest.raises(ConfigError) as info:
+        identity_mapping(entity, [header])
+
+    assert f"column '{header}' (did you mean '{hint}'?) is not a" in str(info.value)
 
 
 def test_check_columns_names_missing_columns(tmp_path: Path) -> None:
@@ -309,7 +338,7 @@ BAD_MAPPINGS = [
     (
         'entity = "customers"\n[columns]\n"Zip" = { property = "zip", transforms = ["digits"] }\n',
         "[columns] 'Zip': unknown transform 'digits'; did you mean 'digits-only'? valid: strip, "
-        "upper, lower, title, digits-only, decimal-comma, collapse-spaces",
+        "upper, lower, title, digits-only, decimal-comma, decimal-point, collapse-spaces",
     ),
     (
         'entity = "customers"\n[columns]\n"By" = { property = "city", lookup = "name" }\n',
@@ -430,3 +459,60 @@ def test_missing_mapping_file(tmp_path: Path) -> None:
 def test_shipped_mappings_load() -> None:
     for path in (MAPPINGS / "customers.toml", MAPPINGS / "legacy-export.toml"):
         assert isinstance(load_mapping(path), Mapping)
+
+
+# --- numbers a transform refuses --------------------------------------------------------------
+
+
+def test_a_refused_number_makes_its_row_invalid_naming_the_cell(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    source = tmp_path / "kunder.csv"
+    source.write_text(
+        "Kundenr;Navn;Kreditmax\n1;A;5.000\n2;B;5.00\n3;C;1,234.50\n4;D;12,5\n",
+        encoding="utf-8",
+    )
+    mapping = write_toml(
+        tmp_path,
+        'entity = "customers"\nkey = "Kundenr"\n[columns]\n"Kundenr" = "customerNumber"\n'
+        '"Navn" = "name"\n"Kreditmax" = { property = "creditLimit", transforms = '
+        '["decimal-comma"] }\n[constants]\n"currency" = "DKK"\n'
+        '"customerGroup.customerGroupNumber" = "1"\n"paymentTerms.paymentTermsNumber" = "1"\n'
+        '"vatZone.vatZoneNumber" = "1"\n',
+    )
+    report = tmp_path / "report"
+
+    result = cli("validate", source, "--mapping", mapping, "--report", report)
+
+    assert result.code == 1
+    lines = {r["row"]: r for r in read_results(report)}
+    assert [lines[r]["status"] for r in ("2", "3", "4", "5")] == [
+        "valid",
+        "invalid",
+        "invalid",
+        "valid",
+    ]
+    errors = [json.loads(line) for line in (report / "errors.jsonl").read_text().splitlines()]
+    assert [(e["row"], e["property"], e["code"], e["value"]) for e in errors] == [
+        (3, "creditLimit", CODE_NUMBER_FORMAT, "5.00"),
+        (4, "creditLimit", CODE_NUMBER_FORMAT, "1,234.50"),
+    ]
+    assert errors[0]["message"] == (
+        "column 'Kreditmax': '5.00' is not a decimal-comma number: the decimal mark is ',' "
+        "and '.' or a space groups thousands in threes, e.g. 1.234.567,89"
+    )
+
+
+def test_map_chunk_reads_numbers_exactly_and_reports_the_rest() -> None:
+    mapping = Mapping(
+        CUSTOMERS, rules=(ColumnRule("Kredit", "creditLimit", ("strip", "decimal-point")),)
+    )
+
+    mapped, errors = map_chunk(
+        frame({2: {"Kredit": " 1,234.50"}, 3: {"Kredit": "1.234,5"}}), mapping
+    )
+
+    assert mapped["creditLimit"].tolist() == ["1234.50", "1.234,5"]
+    assert list(errors) == [3]
+    assert errors[3][0].property == "creditLimit"
+    assert errors[3][0].value == "1.234,5"

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from pipeline.console import plan_lines
+from pipeline.constraints import CUSTOMERS
 from pipeline.ratelimit import RateState
 from tests.conftest import REPO, CliResult, SandboxHandle, api_get
 
@@ -228,3 +229,97 @@ def test_the_plan_warns_past_the_fair_use_limit(calls: int, warned: bool) -> Non
     assert any("fair-use limit of 50000 calls per 24 hours" in line for line in lines) is warned
     if warned:
         assert "over 3 days" in lines[-1]
+
+
+def test_the_migration_links_customers_to_their_contacts_and_locations(
+    migrated, sandbox: SandboxHandle
+) -> None:
+    """samples/legacy-erp.xlsx names main contact, attention and default delivery location
+    by the children's source keys (issue #14); every one of them is set on the server."""
+    customers = by_row(migrated, "customers")
+    ids = {(r["entity"], r["key"]): r["id"] for r in migrated if r["id"]}
+    book = load_workbook(REPO / "samples" / "legacy-erp.xlsx", read_only=True)
+    sheet = book["Customers"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    wanted = {
+        n: dict(zip(header, values, strict=True))
+        for n, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2)
+    }
+    linked = [n for n, row in wanted.items() if row["Hovedkontakt"] or row["Standard levering"]]
+    assert len(linked) > 150  # most customers
+    checked = 0
+    for n in linked:
+        line = customers[n]
+        if line["links"] != "set":
+            continue
+        got = sandbox.call(lambda line=line: api_get(sandbox.url, f"/customers/{line['id']}"))
+        row = wanted[n]
+        for link, column in zip(
+            CUSTOMERS.links, ("Hovedkontakt", "Att.", "Standard levering"), strict=True
+        ):
+            number = (got.get(link.object) or {}).get(link.number_property)
+            assert str(number) == ids.get((link.child, row[column] or ""), "None"), (n, link)
+        checked += 1
+    assert checked == 163
+    failed = [r for r in customers.values() if r["links"] == "failed"]
+    assert [(r["status"], r["links"]) for r in failed] == [("created", "failed")]
+    assert "source key 'KT-00015'" in failed[0]["errors"]
+    assert "was not imported: invalid" in failed[0]["errors"]
+
+
+ENTITY_COUNTERS = ("rows", "created", "updated", "unchanged", "skipped", "invalid", "rejected",
+                   "failed", "valid")  # fmt: skip
+
+
+def check_by_entity(report: Path) -> dict[str, dict[str, int]]:
+    """summary.json's by_entity, checked against its totals and results.csv's lines."""
+    summary = json.loads((report / "summary.json").read_text())
+    by_entity = summary["by_entity"]
+    for name in ENTITY_COUNTERS:
+        assert sum(counts[name] for counts in by_entity.values()) == summary[name], name
+    lines: dict[str, dict[str, int]] = {}
+    for row in read_results(report):
+        counts = lines.setdefault(row["entity"], dict.fromkeys(ENTITY_COUNTERS, 0))
+        counts["rows"] += 1
+        counts[row["status"]] += 1
+    assert by_entity == lines
+    return by_entity
+
+
+def test_summary_by_entity_adds_up_to_the_totals_and_to_the_results(
+    sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
+) -> None:
+    first = cli("import", "--job", JOB, "--base-url", sandbox.url, "--report", tmp_path / "run1")
+    by_entity = check_by_entity(tmp_path / "run1")
+    assert list(by_entity) == ["customer-groups", "customers", "contacts", "delivery-locations"]
+    assert by_entity["contacts"]["created"] == 314
+    assert by_entity["customer-groups"]["rows"] == 6
+    # The console: a column per entity beside the total, the counters of each below it.
+    header = next(line for line in first.out.splitlines() if "total" in line).split()
+    assert header == ["total", "customer-groups", "customers", "contacts", "delivery-locations"]
+    created = next(line for line in first.out.splitlines() if line.split()[:1] == ["created"])
+    totals = json.loads((tmp_path / "run1" / "summary.json").read_text())
+    expected = [totals["created"], *(c["created"] for c in by_entity.values())]
+    assert created.split()[1:] == [str(n) for n in expected]
+
+    second = cli("import", "--job", JOB, "--base-url", sandbox.url, "--report", tmp_path / "run2")
+    again = check_by_entity(tmp_path / "run2")
+    assert all(counts["created"] == 0 for counts in again.values())
+    assert again["contacts"]["skipped"] >= 314
+    assert second.code == 1
+
+
+def test_summary_by_entity_counts_valid_rows_in_a_dry_run(cli, tmp_path: Path) -> None:
+    cli("validate", "--job", JOB, "--report", tmp_path / "dry")
+    by_entity = check_by_entity(tmp_path / "dry")
+    assert by_entity["customers"]["valid"] > 200
+    assert all(c["created"] == 0 for c in by_entity.values())
+
+
+def test_one_entity_keeps_the_one_column_summary(cli, tmp_path: Path) -> None:
+    result = cli("validate", REPO / "samples" / "customers.csv", "--mapping",
+                 REPO / "mappings" / "customers.toml", "--report", tmp_path / "one")  # fmt: skip
+    by_entity = check_by_entity(tmp_path / "one")
+    assert list(by_entity) == ["customers"]
+    assert "total" not in result.out
+    assert any(line.split()[:1] == ["valid"] for line in result.out.splitlines())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints import CONTACTS, CUSTOMERS
+from pipeline.constraints import CODE_REQUIRED, CONTACTS, CUSTOMERS
 from pipeline.decide import decide, is_unchanged, merge_for_put
 from pipeline.outcome import Status
 from tests.conftest import SandboxHandle, api_get
@@ -24,6 +24,13 @@ EXISTING: dict[str, Any] = {
 }
 SAME = {"customerNumber": 7, "name": "Alfa ApS", "currency": "DKK"}
 DIFFERENT = {"customerNumber": 7, "name": "Alfa Holding ApS", "currency": "DKK"}
+#: What a create needs: SAME plus the three references.
+COMPLETE = {
+    **SAME,
+    "customerGroup": {"customerGroupNumber": 1},
+    "paymentTerms": {"paymentTermsNumber": 1},
+    "vatZone": {"vatZoneNumber": 1},
+}
 
 
 @pytest.mark.parametrize(
@@ -31,7 +38,8 @@ DIFFERENT = {"customerNumber": 7, "name": "Alfa Holding ApS", "currency": "DKK"}
     [
         pytest.param("create", SAME, None, "POST", None, id="create-absent-posts"),
         pytest.param("create", DIFFERENT, EXISTING, "", Status.SKIPPED, id="create-exists-skips"),
-        pytest.param("upsert", SAME, None, "POST", None, id="upsert-absent-posts"),
+        pytest.param("upsert", COMPLETE, None, "POST", None, id="upsert-absent-posts"),
+        pytest.param("upsert", SAME, None, "", Status.INVALID, id="upsert-absent-partial-invalid"),
         pytest.param("upsert", SAME, EXISTING, "", Status.UNCHANGED, id="upsert-same-unchanged"),
         pytest.param("upsert", DIFFERENT, EXISTING, "PUT", None, id="upsert-different-puts"),
         pytest.param("update", SAME, None, "", Status.REJECTED, id="update-absent-rejected"),
@@ -51,8 +59,45 @@ def test_the_decision_table(
     assert decision.status == status
     if method == "PUT":
         assert decision.path == "/customers/7"
-    if status in (Status.SKIPPED, Status.REJECTED):
+    if status in (Status.SKIPPED, Status.REJECTED, Status.INVALID):
         assert decision.errors and decision.errors[0].row == 2
+
+
+def test_an_absent_partial_row_in_upsert_names_every_missing_property() -> None:
+    decision = decide(CUSTOMERS, SAME, mode="upsert", existing=None, parent="", row=5)
+
+    assert decision.status is Status.INVALID and not decision.sends
+    assert [(e.property, e.code, e.message) for e in decision.errors] == [
+        (path, CODE_REQUIRED, f"Required property '{path}' is missing.")
+        for path in (
+            "customerGroup.customerGroupNumber",
+            "paymentTerms.paymentTermsNumber",
+            "vatZone.vatZoneNumber",
+        )
+    ]
+
+
+@pytest.mark.parametrize("mode", ["update", "upsert"])
+def test_a_partial_row_is_merged_into_what_exists_before_its_put(mode: str) -> None:
+    decision = decide(
+        CUSTOMERS, {"customerNumber": 7, "email": "ny@alfa.dk"}, mode=mode, existing=EXISTING,
+        parent="", row=2,
+    )  # fmt: skip
+
+    assert decision.method == "PUT"
+    assert decision.body == {**EXISTING, "email": "ny@alfa.dk"}
+
+
+def test_a_put_whose_merged_record_lacks_a_required_property_is_invalid() -> None:
+    # A record the API holds without a name cannot be PUT back: the PUT schema needs it.
+    existing = {k: v for k, v in EXISTING.items() if k != "name"}
+    decision = decide(
+        CUSTOMERS, {"customerNumber": 7, "email": "x@y.dk"}, mode="update", existing=existing,
+        parent="", row=4,
+    )  # fmt: skip
+
+    assert decision.status is Status.INVALID
+    assert [e.property for e in decision.errors] == ["name"]
 
 
 def test_an_empty_cell_never_counts_as_a_change() -> None:

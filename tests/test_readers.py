@@ -265,9 +265,10 @@ def test_malformed_rows(tmp_path: Path, text: str, size: int, message: str) -> N
         ("c.csv", "", "the file is empty"),
         ("c.csv", "\n\n", "no header row found after skipping 0 rows"),
         (
-            "c.ods",
+            "c.numbers",
             "a,b\n",
-            "unsupported file type '.ods'; supported: .csv, .txt, .tsv, .xlsx, .xlsm",
+            "unsupported file type '.numbers'; supported: .csv, .txt, .tsv, .xlsx, .xlsm, "
+            ".xlsb, .xls, .ods",
         ),
         (
             "c.xlsx",
@@ -314,7 +315,7 @@ def test_sheet_option_on_a_csv(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", [["a", "b"]])
 
     with pytest.raises(
-        InputError, match=r"a sheet can only be chosen in an \.xlsx or \.xlsm workbook"
+        InputError, match=r"a sheet can only be chosen in a workbook \(\.xlsx, \.xlsm, \.xlsb, "
     ):
         open_table(path, sheet="Kunder")
     assert list_sheets(path) == [""]

@@ -96,6 +96,7 @@ def test_results_has_one_line_per_row_in_order(report):
     assert by_row["2"] == {
         "source": "kunder.xlsx", "sheet": "Kunder", "row": "2", "entity": "customers",
         "key": "1002", "status": "created", "http_status": "201", "id": "1002", "errors": "",
+        "links": "",
     }  # fmt: skip
     assert by_row["3"]["errors"] == (
         "currency: String 'DK' is less than minimum length of 3. (E04340); "
@@ -178,6 +179,24 @@ def test_summary_json(report):
         "failed_rows": 4, "errors_files": ["errors.csv", "errors.xlsx"],
     }]  # fmt: skip
     assert data["token_hint"] == "used ***"
+    assert data["by_entity"] == {}  # summary_of counts totals only
+
+
+def test_summary_by_entity_counts_each_entity_and_adds_up() -> None:
+    summary = Summary()
+    summary.count_all({Status.CREATED: 3, Status.INVALID: 1}, entity="customer-groups")
+    summary.count_all({Status.CREATED: 5, Status.SKIPPED: 2}, entity="customers")
+    summary.count(Status.CREATED, entity="customers")
+
+    counts = summary.entity_counts()
+
+    assert list(counts) == ["customer-groups", "customers"]  # the order the run met them
+    assert counts["customers"] == {
+        "rows": 8, "created": 6, "updated": 0, "unchanged": 0, "skipped": 2, "invalid": 0,
+        "rejected": 0, "failed": 0, "valid": 0,
+    }  # fmt: skip
+    for name in ("rows", "created", "skipped", "invalid"):
+        assert sum(c[name] for c in counts.values()) == getattr(summary, name)
 
 
 def test_no_secret_in_any_file(report):
@@ -254,6 +273,7 @@ def test_leaving_the_block_by_an_exception_still_writes_a_summary(tmp_path: Path
     data = json.loads((tmp_path / "summary.json").read_text("utf-8"))
     assert data["interrupted"] is True
     assert (data["rows"], data["invalid"]) == (1, 1)
+    assert data["by_entity"]["customers"]["invalid"] == 1  # counted per entity here too
     assert len(read_csv(tmp_path / "results.csv")) == 2
     assert (tmp_path / "errors.xlsx").exists()
 
@@ -272,3 +292,29 @@ def test_xlsx_cells_are_always_text(tmp_path: Path):
     assert [c.value for c in cells[:5]] == ["#N/A", "=SUM(A1:A3)", "@x", "007", "bell\ufffd"]
     assert all(c.data_type == "s" for c in cells)
     assert cells[1].quotePrefix and cells[2].quotePrefix and not cells[3].quotePrefix
+
+
+def test_an_amended_row_gets_its_links_cell_and_errors_and_a_line_in_the_errors_files(
+    tmp_path: Path,
+) -> None:
+    """The link phase reports after the rows (issue #14): results.csv is patched in place."""
+    link_error = RowError(2, "attention.key", "LINK_NOT_FOUND", f"no contact {SECRET}", "P9")
+    with ReportWriter(tmp_path / "r", redactor=Redactor([SECRET])) as writer:
+        writer.begin_input(source="kunder.xlsx", sheet="Kunder", entity="customers",
+                           columns=COLUMNS, column_of=COLUMN_OF, keep_open=True)  # fmt: skip
+        for row_result, cells in ROWS[:2]:
+            writer.add(row_result, cells)
+        writer.begin_input(source="kontakter.csv", sheet="", entity="contacts",
+                           columns=["Navn"], column_of={"name": "Navn"})  # fmt: skip
+        writer.add(RowResult("kontakter.csv", "", 2, "contacts", "P1", Status.CREATED), {})
+        failed = result(2, Status.CREATED, id="1002", errors=[link_error])
+        writer.amend(failed, original("1002", "Alfa ApS"), links="failed")
+        paths = writer.close(Summary())
+    lines = read_csv(paths.results)
+    assert [(line[2], line[5], line[-1]) for line in lines[1:]] == [
+        ("2", "created", "failed"), ("3", "invalid", ""), ("2", "created", "")]  # fmt: skip
+    assert lines[1][8] == "attention.key: no contact *** (LINK_NOT_FOUND)"
+    errors_csv = read_csv(paths.errors_csv[0])
+    assert errors_csv[-1][:2] == ["1002", "Alfa ApS"] and "LINK_NOT_FOUND" in errors_csv[-1][-1]
+    assert SECRET not in paths.results.read_text() + paths.errors_jsonl.read_text()
+    assert "LINK_NOT_FOUND" in paths.errors_jsonl.read_text()

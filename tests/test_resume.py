@@ -29,6 +29,7 @@ from tests.runs import (
     journal_counts,
     post,
     read_results,
+    start_drained,
     statuses,
     wait_for_journal,
     write_customers,
@@ -66,14 +67,12 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     source = write_customers(tmp_path / "customers.csv", numbers)
     journal = tmp_path / "journal.sqlite"
     first = import_command(source, url=sandbox.url, report=tmp_path / "run1", journal=journal)
-    process = subprocess.Popen(
-        first, env=env_with_tokens(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert wait_for_journal(journal, process, done=100)
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=PROCESS_TIMEOUT_S)
-    assert process.returncode == 3, err.decode()
-    assert b"Traceback" not in err
+    child = start_drained(first, env=env_with_tokens(), cwd=tmp_path)
+    assert wait_for_journal(journal, child.process, done=100)
+    child.process.send_signal(signum)
+    code, _, err = child.wait()
+    assert code == 3, err
+    assert "Traceback" not in err
     results = read_results(tmp_path / "run1")
     assert [int(r["row"]) for r in results] == list(range(2, len(numbers) + 2))
     counts = statuses(results)
@@ -82,6 +81,9 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     assert all("not sent" in r["errors"] for r in results[5000:])  # the unread chunk
     summary = json.loads((tmp_path / "run1" / "summary.json").read_text(encoding="utf-8"))
     assert summary["interrupted"] is True and summary["rows"] == len(numbers)
+    by_entity = summary["by_entity"]["customers"]  # the stopped run's rows, per entity too
+    assert (by_entity["rows"], by_entity["created"]) == (len(numbers), counts["created"])
+    assert by_entity["failed"] == counts["failed"]
     recorded = journal_counts(journal)
     assert recorded.get("done") == counts["created"] and "failed" not in recorded
     created_first = {r["row"]: r["id"] for r in results if r["status"] == "created"}
@@ -95,6 +97,8 @@ def test_a_signal_stops_the_run_with_every_row_reported_and_the_rerun_resumes(
     assert "resuming the unfinished run" in rerun.stdout
     again = read_results(tmp_path / "run2")
     assert statuses(again) == {"created": len(numbers)}
+    summary = json.loads((tmp_path / "run2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["by_entity"]["customers"]["created"] == len(numbers)
     assert all(again[int(row) - 2]["id"] == id for row, id in created_first.items())
     stats = sandbox.stats()
     assert stats["writes"] == len(numbers)

@@ -304,12 +304,36 @@ def test_contact_email_is_one_address():
 
 def test_update_mode_validates_what_a_put_accepts():
     chunk = frame("customers", {"attention.customerContactNumber": "x"})
-    assert Validator(entity("customers")).validate(chunk).errors == {}  # ignored on create
-    errors = Validator(entity("customers"), update=True).validate(chunk).errors
-    assert [e.property for e in errors[2]] == ["attention.customerContactNumber"]
+    # A link is set by the link phase's PUT in every mode (issue #14): always checked.
+    for update in (False, True):
+        errors = Validator(entity("customers"), update=update).validate(chunk).errors
+        assert [e.property for e in errors[2]] == ["attention.customerContactNumber"]
     # The group number is read-only on PUT but names the group to update: still required.
     groups = Validator(entity("customer-groups"), update=True)
     assert groups.validate(frame("customer-groups", {"customerGroupNumber": ""})).errors
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["upsert", "update"])
+def test_partial_rows_are_checked_cell_by_cell_but_not_for_required_properties(
+    update: bool,
+) -> None:
+    validator = Validator(entity("customers"), update=update, partial=True)
+    chunk = pd.DataFrame(
+        {"customerNumber": ["7", "8"], "email": ["a@b.dk", ""], "name": ["", "x" * 256]},
+        index=[2, 3],
+    )
+
+    errors = validator.validate(chunk).errors
+
+    assert list(errors) == [3]  # the row that gives only a number and an e-mail is fine
+    assert [e.code for e in errors[3]] == [CODE_MAX_LENGTH]
+
+
+def test_a_partial_child_still_needs_its_parent() -> None:
+    validator = Validator(entity("contacts"), partial=True)
+    errors = validator.validate(pd.DataFrame({"email": ["a@b.dk"]}, index=[2])).errors
+
+    assert [(e.property, e.code) for e in errors[2]] == [("customer.customerNumber", CODE_REQUIRED)]
 
 
 def test_schema_is_built_once_per_entity_and_mode():

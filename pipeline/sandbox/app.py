@@ -111,6 +111,11 @@ def _drop(request: web.Request, state: SandboxState) -> None:
         request.transport.close()
 
 
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 @web.middleware
 async def sandbox_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Auth, rate limit, idempotency and faults around every API handler."""
@@ -127,6 +132,13 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await _serve(request, handler, state, agreement)
     except errors.SandboxError as exc:
         response = exc.response()
+    except ConnectionError:
+        # The client vanished (killed, dropped) before its body was read. aiohttp would log
+        # this as a handler bug, a traceback per disconnect; any other error still is one.
+        if not _client_gone(request):
+            raise
+        state.stats.disconnects += 1
+        return web.Response(status=499, reason="Client Closed Request")  # never delivered
     finally:
         state.stats.in_flight -= 1
     cost = 0 if agreement is None or response.status == 429 else CALL_COST

@@ -16,6 +16,9 @@ from pipeline.sandbox.app import make_app
 from pipeline.sandbox.config import SandboxConfig
 from pipeline.sandbox.state import STATE
 
+#: Seconds a request in flight at shutdown may take to finish before it is cancelled.
+SHUTDOWN_GRACE_S = 0.5
+
 
 @dataclass(frozen=True)
 class RunningSandbox:
@@ -38,8 +41,12 @@ def _url(host: str, port: int) -> str:
 async def run_sandbox(config: SandboxConfig) -> AsyncIterator[RunningSandbox]:
     """Start the sandbox on ``config.host``/``config.port`` and stop it on exit."""
     app = make_app(config)
-    # No access log: it costs time per request and the sandbox must stay fast.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # No access log: it costs time per request and the sandbox must stay fast. Requests
+    # still in flight at shutdown get SHUTDOWN_GRACE_S to finish, then are cancelled, so
+    # SIGTERM or Ctrl-C stops the sandbox promptly (aiohttp's default waits 60 s).
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)

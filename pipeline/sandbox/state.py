@@ -26,6 +26,7 @@ class Stats:
     unauthorized: int = 0  # 401s
     in_flight: int = 0  # API requests being handled now
     max_in_flight: int = 0  # the most handled at once (high-water mark)
+    disconnects: int = 0  # requests whose client left before its body was read
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "customers.toml"
@@ -83,6 +83,11 @@ class Sandbox:
             return dict(json.load(response))
 
 
+def _discard(pipe: IO[str]) -> None:
+    for _ in pipe:
+        pass
+
+
 @contextmanager
 def sandbox(*flags: str) -> Iterator[Sandbox]:
     """Start the sandbox with ``flags`` on a free port; stop it (SIGTERM) on exit."""
@@ -95,6 +100,8 @@ def sandbox(*flags: str) -> Iterator[Sandbox]:
         line = process.stdout.readline()
         if "listening on" not in line:
             raise RuntimeError(f"sandbox did not start: {line!r}")
+        # Read (and discard) the rest of stdout, so the pipe can never fill and block it.
+        threading.Thread(target=_discard, args=(process.stdout,), daemon=True).start()
         yield Sandbox(process, line.rsplit(" ", 1)[1].strip())
     finally:
         process.send_signal(signal.SIGTERM)

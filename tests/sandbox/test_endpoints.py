@@ -230,3 +230,30 @@ async def test_template_and_invoice_endpoints_answer_501(api: Api, path: str) ->
     reply = await api.get(path)
     assert reply.status == 501
     assert set(reply.body) == {"message", "developerHint", "logId", "httpStatusCode", "logTime"}
+
+
+async def test_a_customer_cannot_point_at_another_customers_contact(api: Api) -> None:
+    for n in (20, 21):
+        await api.post("/customers", customer_body(customerNumber=n))
+    theirs = (await api.post("/customers/21/contacts", {"name": "Fremmed"})).body
+    body = customer_body(
+        customerNumber=20,
+        customerContact={"customerContactNumber": theirs["customerContactNumber"]},
+    )
+    refused = await api.put("/customers/20", body)
+    assert refused.status == 400
+    assert "customerContact" in refused.body["errors"]
+    assert "customerContact" not in (await api.get("/customers/20")).body
+
+
+async def test_a_renumbered_customer_keeps_its_links(api: Api) -> None:
+    await api.post("/customers", customer_body(customerNumber=30))
+    contact = (await api.post("/customers/30/contacts", {"name": "Bo"})).body
+    link = {"customerContactNumber": contact["customerContactNumber"]}
+    await api.put("/customers/30", customer_body(customerNumber=30, attention=link))
+    moved = await api.put("/customers/30", customer_body(customerNumber=31, attention=link))
+    assert moved.status == 200
+    assert (
+        moved.body["attention"]["self"]
+        == f"{api.base}/customers/31/contacts/{link['customerContactNumber']}"
+    )

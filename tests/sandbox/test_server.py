@@ -21,6 +21,7 @@ from pipeline.sandbox import (
     config_from_args,
     run_sandbox,
 )
+from tests.runs import DrainedProcess, start_drained
 from tests.sandbox.helpers import TOKENS, customer_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,22 +40,15 @@ async def test_run_sandbox_binds_loopback_on_a_free_port() -> None:
             await s.get(f"{sandbox.url}/_sandbox/stats")
 
 
-def _start(*flags: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.sandbox", *flags],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    return proc, line
+def _start(*flags: str) -> tuple[DrainedProcess, str]:
+    child = start_drained([sys.executable, "-m", "pipeline.sandbox", *flags], cwd=ROOT)
+    line = child.stdout.line_with("listening on", timeout=60)
+    return child, (line or "").strip()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_module_runner_prints_its_url_and_stops_cleanly(sig: signal.Signals) -> None:
-    proc, line = _start("--port", "0", "--bucket", "50")
+    child, line = _start("--port", "0", "--bucket", "50")
     try:
         prefix = "Sandbox listening on http://127.0.0.1:"
         assert line.startswith(prefix), line
@@ -64,9 +58,9 @@ def test_module_runner_prints_its_url_and_stops_cleanly(sig: signal.Signals) -> 
             assert resp.headers["X-RateLimiting"] == "token-limit-50-per-60-seconds: 1/50"
             assert json.load(resp)["collection"] == []
     finally:
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0
+        child.process.send_signal(sig)
+        code, _, err = child.wait(timeout=30)
+    assert code == 0
     assert "Sandbox stopped." in err
     assert "Traceback" not in err
 
