@@ -62,6 +62,8 @@ class _Chunk:
         self, ctx: StepContext, row: int, key: str, status: Status, errors: list[RowError]
     ) -> None:
         """Give ``row`` its result without a request."""
+        if ctx.on_settled is not None:
+            ctx.on_settled(status)
         self.settled[row] = RowResult(
             ctx.source,
             ctx.sheet,

@@ -24,15 +24,19 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.client import ApiSettings, settings_from_env
+from pipeline.concurrency import DEFAULT_MAX_CONCURRENCY
 from pipeline.console import print_outcome, print_plan
 from pipeline.constraints import ENTITIES, entity
-from pipeline.errors import EconImportError
+from pipeline.errors import ConfigError, EconImportError
 from pipeline.importer import EXIT_INTERRUPTED, EXIT_NOT_STARTED, prepare, run_import
 from pipeline.job import load_job
+from pipeline.progress import DEFAULT_PROGRESS_INTERVAL_S, ENV_PROGRESS_INTERVAL
 from pipeline.redact import Redactor, install_log_filter
 from pipeline.settings import DEFAULT_CONCURRENCY, DEFAULT_REPORT_ROOT, MODES, RunSettings, Step
 from pipeline.state import default_journal, default_ledger
 
+#: ``--concurrency adaptive`` (the default): the window follows the budget and latency.
+ADAPTIVE = "adaptive"
 #: Tokens the embedded sandbox is given when the environment names none.
 SANDBOX_TOKENS = {
     "ECONOMIC_APP_SECRET_TOKEN": "sandbox-app",
@@ -105,7 +109,21 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
         default="create",
         help="; ".join(f"{k}: {v}" for k, v in MODES.items()),
     )
-    p.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY)
+    p.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N|adaptive",
+        help="requests in flight: a number fixes it; default: adaptive, sized from the "
+        "budget's rate and the measured latency",
+    )
+    p.add_argument(
+        "--max-concurrency",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        metavar="N",
+        help="the most requests an adaptive window may have in flight (default: %(default)s)",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate only; send nothing")
     p.add_argument(
         "--journal",
@@ -139,6 +157,30 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _progress_interval() -> float:
+    """Seconds between progress lines off a terminal: ``ECONOMIC_IMPORT_PROGRESS_INTERVAL``
+    (for tests, which need lines from a short run), else the default 10."""
+    text = os.environ.get(ENV_PROGRESS_INTERVAL, "").strip()
+    if not text:
+        return DEFAULT_PROGRESS_INTERVAL_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{ENV_PROGRESS_INTERVAL} must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _concurrency(text: str) -> int | None:
+    if text.strip().lower() == ADAPTIVE:
+        return None
+    try:
+        return _positive_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or {ADAPTIVE!r}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,7 +253,8 @@ async def _import(args: argparse.Namespace) -> int:
         dry_run=dry_run,
         retry_failed=args.retry_failed,
         restart=args.restart,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=not args.no_progress,  # a bar in a terminal, else a line now and then
+        progress_interval_s=_progress_interval(),
     )
     # A dry run uses the API only to resolve names, and only when told where it is.
     wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
@@ -219,7 +262,8 @@ async def _import(args: argparse.Namespace) -> int:
     with _stop_on_signals():
         async with _connection(args, enabled=bool(wants_api)) as api:
             if api is not None and not dry_run:
-                await print_plan(prepared, api)
+                total = await print_plan(prepared, api)
+                settings = replace(settings, total_rows=total)
             outcome = await run_import(settings, prepared, api=api, secrets=known)
     print_outcome(outcome)
     return outcome.exit_code
@@ -300,17 +344,18 @@ async def _connection(
     if not enabled:
         yield None
         return
-    concurrency = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
+    fixed: int | None = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
+    most: int = getattr(args, "max_concurrency", DEFAULT_MAX_CONCURRENCY)
     if args.sandbox:
         from pipeline.sandbox import SandboxConfig, run_sandbox
 
         env = {**SANDBOX_TOKENS, **{k: os.environ[k] for k in SANDBOX_TOKENS if _has(k)}}
         async with run_sandbox(SandboxConfig()) as sandbox:
             api = settings_from_env(base_url=sandbox.url, env=env)
-            yield replace(api, concurrency=concurrency)
+            yield replace(api, concurrency=fixed, max_concurrency=most)
         return
     api = settings_from_env(base_url=args.base_url, env=os.environ)
-    yield replace(api, concurrency=concurrency)
+    yield replace(api, concurrency=fixed, max_concurrency=most)
 
 
 def _has(name: str) -> bool:
@@ -332,6 +377,4 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 def _usage(message: str) -> EconImportError:
-    from pipeline.errors import ConfigError
-
     return ConfigError(message)

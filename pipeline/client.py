@@ -36,6 +36,7 @@ from pipeline.api_settings import (
     ApiSettings,
     settings_from_env,
 )
+from pipeline.concurrency import Window
 from pipeline.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -141,6 +142,8 @@ class ApiClient:
     ) -> None:
         self.settings = settings
         self.pacer = pacer if pacer is not None else Pacer()
+        #: How many writes may be in flight; ``pipeline.writer``'s workers take permits.
+        self.window = Window(settings.window)
         self.stats = ClientStats()
         self._rng = rng if rng is not None else random.Random()
         self._session: aiohttp.ClientSession | None = None
@@ -149,8 +152,8 @@ class ApiClient:
     async def __aenter__(self) -> ApiClient:
         app, agreement = self.settings.secrets()
         self._session = aiohttp.ClientSession(
-            # TLS verification stays on (the connector's default); one connection per worker.
-            connector=aiohttp.TCPConnector(limit=self.settings.concurrency),
+            # TLS verification stays on (the connector's default); one connection per permit.
+            connector=aiohttp.TCPConnector(limit=self.window.policy.max_limit),
             headers={
                 APP_SECRET_HEADER: app,
                 AGREEMENT_GRANT_HEADER: agreement,
@@ -263,6 +266,9 @@ class ApiClient:
             call_cost=resp_headers.get(CALL_COST_HEADER),
             sent_at=sent_at,
         )
+        self.window.observe(
+            status=status, latency_s=time.monotonic() - sent_at, rate_per_s=self._calls_per_s()
+        )
         verdict = classify(status)
         if verdict is Verdict.FATAL:
             raise AuthError(self._status_message(method, path, status, body))
@@ -270,6 +276,13 @@ class ApiClient:
             return self._status_error(method, path, status, body, resp_headers)
         from_cache = resp_headers.get(FROM_CACHE_HEADER, "").lower() == "true"
         return ApiResponse(status, body, resp_headers, from_cache, state.count)
+
+    def _calls_per_s(self) -> float | None:
+        """The budget's rate in calls (header: refill ÷ call cost; else the learnt rate)."""
+        rate = self.pacer.rate
+        if rate is None:
+            return None
+        return rate / self.pacer.call_cost if self.pacer.budget is not None else rate
 
     async def _request(
         self,

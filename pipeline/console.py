@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sys
+import time
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -13,6 +15,7 @@ from pipeline.inputs import has_links
 from pipeline.mapping import apply_mapping
 from pipeline.match_rules import can_match, row_values
 from pipeline.outcome import LINK_FIELDS, Summary
+from pipeline.plan_time import available_tokens, estimate_seconds
 from pipeline.ratelimit import RateState
 from pipeline.recognise import can_be_recognised
 from pipeline.table import frame_records
@@ -23,6 +26,10 @@ FAIR_USE_CALLS_PER_DAY = 50_000
 CHILDREN_PER_LOOKUP = 2
 #: Customers and groups are looked up with ``$in`` filters of up to 200 numbers.
 ROWS_PER_IN_FILTER = 200
+#: GETs the plan sends to learn the budget (the first one) and the latency (their mean):
+#: one answer from a long-tailed server says little about its mean (ten say it within
+#: about a third for exponential latency).
+PLAN_PROBES = 10
 
 
 def estimate_calls(prepared: Sequence[PreparedStep], rows: Sequence[int]) -> int:
@@ -60,15 +67,23 @@ def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
 
 async def print_plan(
     prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
-) -> None:
-    """Print how many calls the run makes and how long that takes at the agreement's budget."""
+) -> int:
+    """Print how many calls the run makes and how long that takes at the agreement's budget
+    and the server's latency; returns the number of rows (the progress bar's total)."""
     rows = [count_rows(step) for step in prepared]
     async with ApiClient(api) as client:
-        # One cheap read: the answer's X-RateLimiting header tells the agreement's budget.
-        await client.send("GET", "/customer-groups", params={"pagesize": "1"})
+        # Cheap reads: the first answer's X-RateLimiting header tells the agreement's
+        # budget (tokens left now, refill rate); all of them tell the latency.
+        latencies = [await _timed_probe(client)]
+        latencies += await asyncio.gather(*(_timed_probe(client) for _ in range(PLAN_PROBES - 1)))
         budget = client.pacer.budget
     lines = plan_lines(
-        rows=sum(rows), inputs=len(prepared), calls=estimate_calls(prepared, rows), budget=budget
+        rows=sum(rows),
+        inputs=len(prepared),
+        calls=estimate_calls(prepared, rows) + PLAN_PROBES,
+        budget=budget,
+        latency_s=sum(latencies) / len(latencies),
+        window=api.window.max_limit,
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
     lines += identity_lines(
@@ -76,6 +91,7 @@ async def print_plan(
         unmatchable=sum(n for _, n in unrecognisable),
     )
     print("\n".join(lines), file=out or sys.stdout)
+    return sum(rows)
 
 
 def identity_lines(*, ledger_only: int, unmatchable: int) -> list[str]:
@@ -96,17 +112,42 @@ def identity_lines(*, ledger_only: int, unmatchable: int) -> list[str]:
     return lines
 
 
-def plan_lines(*, rows: int, inputs: int, calls: int, budget: RateState | None) -> list[str]:
-    """The plan: rows, calls, time at the budget, and a warning past the fair-use limit."""
+async def _timed_probe(client: ApiClient) -> float:
+    started = time.monotonic()
+    await client.send("GET", "/customer-groups", params={"pagesize": "1"})
+    return time.monotonic() - started
+
+
+def plan_lines(
+    *,
+    rows: int,
+    inputs: int,
+    calls: int,
+    budget: RateState | None,
+    latency_s: float | None = None,
+    window: int = 1,
+) -> list[str]:
+    """The plan: rows, calls, time at the budget and latency, and a fair-use warning.
+
+    The time counts the tokens available now and ``window`` requests in flight taking
+    ``latency_s`` each (``pipeline.plan_time``).
+    """
     lines = [f"Plan: {rows} rows in {inputs} input(s), about {calls} API calls."]
+    seconds = estimate_seconds(calls, budget=budget, latency_s=latency_s, window=window)
+    at = f"{latency_s * 1000:.0f} ms a call, up to {window} in flight" if latency_s else ""
     if budget is not None and budget.limit > 0:
         per_second = budget.limit / budget.window_s
+        assert seconds is not None
         lines.append(
             f"Budget: {budget.limit} tokens per {budget.window_s:g} s "
-            f"({per_second:.1f} calls/s): about {_duration(calls / per_second)}."
+            f"({per_second:.1f} calls/s): about {_duration(seconds)} ({seconds:.0f} s), "
+            f"counting the {available_tokens(budget):.0f} tokens available now"
+            + (f" and {at}." if at else ".")
         )
     else:
         lines.append("Budget: the API did not report its rate limit; pacing adapts as it goes.")
+        if seconds is not None:
+            lines.append(f"At {at}: at least {_duration(seconds)} ({seconds:.0f} s).")
     if calls > FAIR_USE_CALLS_PER_DAY:
         days = math.ceil(calls / FAIR_USE_CALLS_PER_DAY)
         lines.append(

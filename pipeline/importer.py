@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline.batch import StepContext
 from pipeline.changes import ChangesReport, change_counts
@@ -41,6 +41,7 @@ from pipeline.links import LinkBook
 from pipeline.matching import ExistingRecords
 from pipeline.outcome import Summary
 from pipeline.parents import ParentIndex
+from pipeline.progress import Progress, progress_mode
 from pipeline.redact import Redactor
 from pipeline.references import NameResolver
 from pipeline.report import ReportPaths, ReportWriter
@@ -84,6 +85,7 @@ class RunOutcome:
     journal: Path | None = None
     ledger: Path | None = None
     notes: list[str] = field(default_factory=list)
+    window: dict[str, object] = field(default_factory=dict)  # the in-flight window's stats
     changes: ChangesReport | None = None  # a dry run's preview, when it had a target
 
     @property
@@ -164,6 +166,7 @@ async def run_import(
                 "mode": settings.mode,
                 "dry_run": settings.dry_run,
                 "inputs": [p.label for p in prepared],
+                "concurrency": outcome.window or None,
             }
             if preview is not None:
                 outcome.changes = preview.close()
@@ -221,6 +224,7 @@ async def _run_with_client(
             outcome.summary.requests = client.stats.requests
             outcome.summary.retries = client.stats.retries
             outcome.summary.throttled = client.stats.throttled
+            outcome.window = client.window.stats()
 
 
 def _open_journal(
@@ -258,7 +262,8 @@ async def _run_steps(
     journal = state[0]
     parents = ParentIndex(journal)
     has_children = any(p.entity.parent for p in prepared)
-    with tqdm(unit=" rows", disable=not settings.progress, dynamic_ncols=True) as bar:
+    progress = _progress(settings, client)
+    with progress:
         for index, step in enumerate(prepared):
             cursor.step, cursor.chunks = index, None
             begin_input(report, step)
@@ -266,13 +271,13 @@ async def _run_steps(
                 settings, step, client=client, state=state, parents=parents, preview=preview
             )
             ctx.record_parents = has_children and step.entity.name == "customers"
+            ctx.on_settled = progress.settle
             ctx.links = links.book if preview is None else None  # a preview links nothing
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
                 with _collector_paused(settings.dry_run and preview is None):
-                    rows, stopped = await _report_batch(ctx, raw, report, summary)
-                bar.update(rows)
-                bar.set_postfix(failed=summary.rows - _succeeded(summary), refresh=False)
+                    _, stopped = await _report_batch(ctx, raw, report, summary)
+                progress.sync(done=summary.rows, failed=summary.rows - _succeeded(summary))
                 if stopped == STOP_INTERRUPTED:
                     outcome.interrupted = True
                     return
@@ -298,6 +303,16 @@ class _Links:
 
     book: LinkBook
     outcomes: LinkOutcomes
+
+
+def _progress(settings: RunSettings, client: ApiClient | None) -> Progress:
+    """The bar (or the lines off a terminal), counting the client's 429s as it goes."""
+    mode = progress_mode(enabled=settings.progress, out=sys.stderr)
+    progress = Progress(mode, total=settings.total_rows, interval_s=settings.progress_interval_s)
+    if client is not None:
+        stats = client.stats
+        progress.count_throttled(lambda: stats.throttled)
+    return progress
 
 
 async def _report_batch(

@@ -60,7 +60,7 @@ Amend = Callable[[LinkRequest, str, list[RowError]], None]
 class LinkSettings:
     """What the link phase shares with the run."""
 
-    concurrency: int
+    concurrency: int | None  # None: the adaptive window (issue #12)
     retry_failed: bool
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pipeline.progress import DEFAULT_PROGRESS_INTERVAL_S
+
 Mode = Literal["create", "upsert", "update"]
 
 #: What each mode does when a row's record already exists / is absent (issue #4).
@@ -15,7 +17,8 @@ MODES: dict[str, str] = {
     "update": "PUT only; an absent record is rejected as not found",
 }
 
-DEFAULT_CONCURRENCY = 8
+#: ``None``: the in-flight window adapts to the budget (``pipeline.concurrency``).
+DEFAULT_CONCURRENCY: int | None = None
 #: Rows per batch of an import. A batch is sent before the next is read, so this is also
 #: how often the progress bar moves (5,000 rows take minutes at the API's rate limit).
 DEFAULT_CHUNK_ROWS = 5_000
@@ -47,11 +50,13 @@ class RunSettings:
     #: The ledger of what each agreement holds (``pipeline.ledger``); None keeps it in
     #: memory for this run only (``--sandbox``, library use without a state folder).
     ledger: Path | None = None
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int | None = DEFAULT_CONCURRENCY
     dry_run: bool = False
     retry_failed: bool = False
     restart: bool = False
     progress: bool = True
+    progress_interval_s: float = DEFAULT_PROGRESS_INTERVAL_S  # between lines off a terminal
+    total_rows: int | None = None  # from the plan, for the progress bar's total
     chunk_rows: int | None = None  # None: DEFAULT_CHUNK_ROWS, or DRY_RUN_CHUNK_ROWS
 
     @property

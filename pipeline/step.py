@@ -6,6 +6,7 @@ settle) so that both can use them without importing each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ class StepContext:
     validator: Validator
     mode: str
     retry_failed: bool
-    concurrency: int
+    concurrency: int | None
     parents: ParentIndex
     client: ApiClient | None = None
     journal: Journal | None = None
@@ -48,6 +49,9 @@ class StepContext:
     names: NameResolver | None = None
     existing: ExistingRecords | None = None
     record_parents: bool = False
+    #: Told each row's status as it settles (the progress bar); kept a plain callable so
+    #: that this module need not know the run's console.
+    on_settled: Callable[[Status], None] | None = None
     journal_states: dict[int, RowState] = field(default_factory=dict)
     preview: ChangeSink | None = None
     links: LinkBook | None = None  # the run's links (issue #14): wanted, and child rows
@@ -83,7 +87,9 @@ def row_result(
     id: str = "",
     errors: list[RowError] | None = None,
 ) -> RowResult:
-    """The row's line in results.csv."""
+    """The row's line in results.csv (and one more row settled for the progress bar)."""
+    if ctx.on_settled is not None:
+        ctx.on_settled(status)
     return RowResult(
         source=ctx.source,
         sheet=ctx.sheet,

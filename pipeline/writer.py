@@ -1,8 +1,11 @@
 """Send many writes with bounded concurrency and account for every one of them.
 
-A fixed pool of ``concurrency`` worker tasks reads jobs from a small queue (not one task
-per row), so memory stays bounded however long the input. Each job ends in exactly one
-``WriteOutcome`` handed to ``on_outcome``:
+A pool of worker tasks (as many as the client's window can ever allow, or
+``concurrency``) reads jobs from a small queue (not one task per row), so memory stays
+bounded however long the input. Each worker takes a permit from the client's ``Window``
+(``pipeline.concurrency``) for each job, so the number in flight follows the window as it
+adapts to the budget and the latency. Each job ends in exactly one ``WriteOutcome``
+handed to ``on_outcome``:
 
 - ``ok``: the API accepted the write (possibly a replay of an earlier attempt);
 - ``rejected``: the API answered 4xx; ``errors`` holds the parsed per-property errors;
@@ -99,16 +102,20 @@ async def run_writes(
     client: ApiClient,
     jobs: AsyncIterable[WriteJob] | Iterable[WriteJob],
     *,
-    concurrency: int,
+    concurrency: int | None = None,
     before_send: Callback[WriteJob] | None = None,
     on_outcome: Callback[WriteOutcome],
 ) -> None:
-    """Send every job with at most ``concurrency`` in flight; see the module docstring.
+    """Send every job within the client's window; see the module docstring.
 
-    ``before_send`` runs before a job's first attempt (the journal is written there);
-    ``on_outcome`` runs once per job that was sent. Returns when every job has its
-    outcome; raises the first ``FatalError`` (or bug) after stopping the workers.
+    ``concurrency`` caps the workers (default: the window's maximum), so at most that many
+    are in flight whatever the window allows. ``before_send`` runs before a job's first
+    attempt (the journal is written there); ``on_outcome`` runs once per job that was
+    sent. Returns when every job has its outcome; raises the first ``FatalError`` (or
+    bug) after stopping the workers.
     """
+    if concurrency is None:
+        concurrency = client.window.policy.max_limit
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     queue: asyncio.Queue[WriteJob | None] = asyncio.Queue(maxsize=concurrency)
@@ -151,9 +158,10 @@ async def _work(
     on_outcome: Callback[WriteOutcome],
 ) -> None:
     while (job := await queue.get()) is not None:
-        if before_send is not None:
-            await _call(before_send, job)
-        outcome = await write_one(client, job)
+        async with client.window.permit():
+            if before_send is not None:
+                await _call(before_send, job)
+            outcome = await write_one(client, job)
         await _call_to_the_end(on_outcome, outcome)
 
 

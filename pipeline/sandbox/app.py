@@ -123,6 +123,8 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     state = request.app[STATE]
     state.stats.requests += 1
+    state.stats.in_flight += 1
+    state.stats.max_in_flight = max(state.stats.max_in_flight, state.stats.in_flight)
     agreement: Agreement | None = None
     try:
         agreement = _authenticate(request, state)
@@ -137,6 +139,8 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         state.stats.disconnects += 1
         return web.Response(status=499, reason="Client Closed Request")  # never delivered
+    finally:
+        state.stats.in_flight -= 1
     cost = 0 if agreement is None or response.status == 429 else CALL_COST
     response.headers["X-CallCost"] = str(cost)
     if agreement is not None and not state.config.hide_rate_headers:

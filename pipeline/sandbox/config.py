@@ -15,6 +15,10 @@ DEFAULT_BUCKET = 2000
 DEFAULT_WINDOW = 60.0
 #: The live idempotency cache keeps a first response for one hour (API-FACTS.md "Idempotency").
 DEFAULT_IDEMPOTENCY_TTL = 3600.0
+#: How ``--latency-ms`` is spread: ``uniform`` within ±50 % of the mean (the default), or
+#: ``exponential`` with that mean (a long tail, like a real server's).
+LATENCY_DISTRIBUTIONS = ("uniform", "exponential")
+DEFAULT_LATENCY_DIST = "uniform"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class SandboxConfig:
     idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL
     db: Path | None = None
     latency_ms: float = 0.0
+    latency_dist: str = DEFAULT_LATENCY_DIST
     fault_rate: float = 0.0
     drop_rate: float = 0.0
     seed: int | None = None
@@ -56,6 +61,9 @@ def _problems(config: SandboxConfig) -> list[str]:
         out.append(f"--idempotency-ttl must be positive, got {config.idempotency_ttl}")
     if config.latency_ms < 0:
         out.append(f"--latency-ms must not be negative, got {config.latency_ms}")
+    if config.latency_dist not in LATENCY_DISTRIBUTIONS:
+        choices = ", ".join(LATENCY_DISTRIBUTIONS)
+        out.append(f"--latency-dist must be one of {choices}, got {config.latency_dist!r}")
     for flag, rate in (("--fault-rate", config.fault_rate), ("--drop-rate", config.drop_rate)):
         if not 0.0 <= rate <= 1.0:
             out.append(f"{flag} must be between 0 and 1, got {rate}")
@@ -102,7 +110,13 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--latency-ms",
         type=float,
         default=0.0,
-        help="mean added latency per request in ms, randomised ±50%% (default: 0)",
+        help="mean added latency per request in ms (default: 0)",
+    )
+    add(
+        "--latency-dist",
+        choices=LATENCY_DISTRIBUTIONS,
+        default=DEFAULT_LATENCY_DIST,
+        help="uniform: within ±50%% of the mean; exponential: a long tail (default: %(default)s)",
     )
     add(
         "--fault-rate",
@@ -131,6 +145,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         idempotency_ttl=args.idempotency_ttl,
         db=args.db,
         latency_ms=args.latency_ms,
+        latency_dist=args.latency_dist,
         fault_rate=args.fault_rate,
         drop_rate=args.drop_rate,
         seed=args.seed,

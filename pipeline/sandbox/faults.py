@@ -1,5 +1,6 @@
-"""Fault injection for tests and rehearsals: latency, 503 before a write, and the dropped
-connection after a committed write (the ambiguous failure an importer must survive).
+"""Fault injection for tests and rehearsals: latency (uniform or exponential), 503 before a
+write, and the dropped connection after a committed write (the ambiguous failure an
+importer must survive).
 
 One seeded ``random.Random`` drives every decision, so a run with ``--seed`` makes the same
 choices for the same sequence of requests.
@@ -21,6 +22,7 @@ class FaultInjector:
     def __init__(self, config: SandboxConfig) -> None:
         self._rng = random.Random(config.seed)
         self._mean = config.latency_ms / 1000.0
+        self._exponential = config.latency_dist == "exponential"
         self._fault_rate = config.fault_rate
         self._drop_rate = config.drop_rate
 
@@ -28,6 +30,8 @@ class FaultInjector:
         """Seconds to wait before answering (0 without ``--latency-ms``)."""
         if self._mean <= 0:
             return 0.0
+        if self._exponential:
+            return self._rng.expovariate(1.0 / self._mean)
         return self._mean * self._rng.uniform(1 - LATENCY_SPREAD, 1 + LATENCY_SPREAD)
 
     def fail_write(self) -> bool:

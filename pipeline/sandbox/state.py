@@ -24,6 +24,8 @@ class Stats:
     drops: int = 0  # committed writes whose connection was closed unanswered
     replays: int = 0  # responses served from the idempotency cache
     unauthorized: int = 0  # 401s
+    in_flight: int = 0  # API requests being handled now
+    max_in_flight: int = 0  # the most handled at once (high-water mark)
     disconnects: int = 0  # requests whose client left before its body was read
 
 

@@ -176,6 +176,7 @@ class CliRun:
     peak_rss_mb: float
     summary: dict[str, Any]
     stderr: str
+    stdout: str = ""
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -198,19 +199,19 @@ def run_cli(args: Sequence[str], *, report: Path, env: dict[str, str] | None = N
     """
     command = [sys.executable, "-m", "pipeline", *args, "--report", str(report), "--no-progress"]
     started = time.monotonic()
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env or cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    stderr = process.stderr.read()  # drains the pipe until the child closes it (exits)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
+    # stdout (the plan, the summary) goes to a file: two pipes read one after the other
+    # could fill and block, and ``communicate`` would reap the child before ``wait4``.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env or cli_env(), stdout=out, stderr=subprocess.PIPE, text=True
+        )
+        assert process.stderr is not None
+        stderr = process.stderr.read()  # drains the pipe until the child closes it (exits)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        out.seek(0)
+        stdout = out.read()
     process.returncode = os.waitstatus_to_exitcode(status)
     summary_path = report / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr)
+    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr, stdout)

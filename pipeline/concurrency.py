@@ -1,0 +1,235 @@
+"""How many writes may be in flight at once: a window that follows the budget.
+
+By Little's law a client that is to use ``rate`` calls per second against a server that
+answers in ``latency`` seconds needs ``rate × latency`` requests in flight; fewer leave the
+budget unused (8 in flight at 150 ms can never pass 53 calls/s), more only queue in front
+of the pacer. The window therefore adapts, after Netflix's concurrency-limits (Gradient2,
+with Vegas's idea of a latency baseline):
+
+- ``AdaptiveLimit`` holds the pure rules (no IO, no clock; each answer is a sample):
+  a short and a long average of the latency; on every answer the limit moves towards
+  ``limit × gradient + √limit``, where ``gradient = tolerance × long ÷ short`` clamped to
+  0.5 … 1 (1 while the latency is steady, so the window grows; below 1 when the latency
+  rises, so it shrinks); it never grows past ``headroom × rate × latency`` when the
+  budget's rate is known (``X-RateLimiting``, or the pacer's rate learnt from 429s); a 429
+  or 5xx cuts it by ``backoff``; it stays within ``min_limit`` … ``max_limit``;
+- ``Window`` is the asyncio side: permits from an ``asyncio.Semaphore`` whose size follows
+  the limit (a shrink retires permits as they come back), and the high-water marks that
+  ``summary.json`` reports.
+
+``--concurrency N`` gives a policy with ``min_limit == max_limit == N``: the window is
+fixed. Pacing (``pipeline.ratelimit``) still decides *when* each request goes; the window
+only makes sure that enough (and not too many) can be on their way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_MAX_CONCURRENCY = 64
+#: Where an adaptive window starts (the old fixed default): safe before anything is known.
+DEFAULT_INITIAL_LIMIT = 8
+#: Gradient2's tolerance: the short-term latency may reach this multiple of the long-term
+#: one before the window shrinks (an exponential tail easily doubles a short average).
+DEFAULT_TOLERANCE = 2.0
+#: Share of the step towards the new limit taken per answer (Gradient2's smoothing).
+DEFAULT_SMOOTHING = 0.2
+#: Answers averaged into the short and the long latency (exponential moving averages).
+DEFAULT_SHORT_SAMPLES = 10
+DEFAULT_LONG_SAMPLES = 200
+#: In flight allowed above rate × latency, so that pacing, not the window, sets the pace
+#: even when the latency's tail runs long.
+DEFAULT_BUDGET_HEADROOM = 1.5
+#: A 429 or 5xx multiplies the limit by this.
+DEFAULT_BACKOFF = 0.9
+
+
+@dataclass(frozen=True)
+class WindowPolicy:
+    """The knobs of ``AdaptiveLimit``; ``fixed(n)`` pins the window at ``n``."""
+
+    min_limit: int = 1
+    max_limit: int = DEFAULT_MAX_CONCURRENCY
+    initial_limit: int = DEFAULT_INITIAL_LIMIT
+    tolerance: float = DEFAULT_TOLERANCE
+    smoothing: float = DEFAULT_SMOOTHING
+    short_samples: int = DEFAULT_SHORT_SAMPLES
+    long_samples: int = DEFAULT_LONG_SAMPLES
+    budget_headroom: float = DEFAULT_BUDGET_HEADROOM
+    backoff: float = DEFAULT_BACKOFF
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_limit <= self.max_limit:
+            raise ValueError(f"need 1 <= min_limit <= max_limit, got {self}")
+
+    @classmethod
+    def fixed(cls, limit: int) -> WindowPolicy:
+        """A window that never moves from ``limit`` (``--concurrency N``)."""
+        return cls(min_limit=limit, max_limit=limit, initial_limit=limit)
+
+    @classmethod
+    def adaptive(cls, max_limit: int = DEFAULT_MAX_CONCURRENCY) -> WindowPolicy:
+        """A window that adapts within 1 … ``max_limit`` (``--max-concurrency``)."""
+        return cls(max_limit=max_limit, initial_limit=min(DEFAULT_INITIAL_LIMIT, max_limit))
+
+    @property
+    def is_fixed(self) -> bool:
+        """True when the window cannot move."""
+        return self.min_limit == self.max_limit
+
+
+def _average(average: float | None, sample: float, *, seen: int, samples: int) -> float:
+    """The plain mean of the first ``samples`` samples, then an exponential moving average
+    over about that many: started from one sample, a long average would stay near a lucky
+    first answer for hundreds more and read every ordinary one as rising latency."""
+    if average is None:
+        return sample
+    weight = 1.0 / seen if seen <= samples else 2.0 / (samples + 1)
+    return average + weight * (sample - average)
+
+
+class AdaptiveLimit:
+    """The window's pure update rules: feed it answers, read ``limit``."""
+
+    def __init__(self, policy: WindowPolicy) -> None:
+        self.policy = policy
+        self._limit = float(self._clamp(policy.initial_limit))
+        self.short_latency: float | None = None
+        self.long_latency: float | None = None
+        self.answers = 0
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now."""
+        return int(self._limit)
+
+    def budget_cap(self, rate_per_s: float | None) -> float | None:
+        """Little's law: the most in flight the budget can use, with headroom.
+
+        ``None`` (no cap) until the rate is known and ``short_samples`` answers have been
+        timed: one quick first answer would otherwise close the window to a few.
+        """
+        latency = max(self.short_latency or 0.0, self.long_latency or 0.0)
+        if rate_per_s is None or latency <= 0 or self.answers < self.policy.short_samples:
+            return None
+        return self.policy.budget_headroom * rate_per_s * latency + 1.0
+
+    def on_answer(
+        self, latency_s: float, *, in_flight: int, rate_per_s: float | None = None
+    ) -> int:
+        """One answered request (2xx or 4xx) that took ``latency_s``; the new limit.
+
+        ``in_flight`` is how many permits were taken when it came back: a window that is
+        not filled (the run is limited by something else) does not grow (Gradient2).
+        """
+        p, self.answers = self.policy, self.answers + 1
+        n = self.answers
+        self.short_latency = _average(
+            self.short_latency, latency_s, seen=n, samples=p.short_samples
+        )
+        self.long_latency = _average(self.long_latency, latency_s, seen=n, samples=p.long_samples)
+        if p.is_fixed:
+            return self.limit
+        short, long = self.short_latency, self.long_latency
+        gradient = 1.0 if short <= 0 else min(max(p.tolerance * long / short, 0.5), 1.0)
+        target = self._limit * gradient
+        if in_flight >= self._limit / 2:
+            target += math.sqrt(self._limit)
+        if (cap := self.budget_cap(rate_per_s)) is not None:
+            target = min(target, cap)
+        self._limit = self._clamp(self._limit * (1 - p.smoothing) + target * p.smoothing)
+        return self.limit
+
+    def on_overload(self) -> int:
+        """A 429 or 5xx: the server or the budget wants less; the new limit."""
+        if not self.policy.is_fixed:
+            self._limit = self._clamp(self._limit * self.policy.backoff)
+        return self.limit
+
+    def _clamp(self, value: float) -> float:
+        return min(max(value, float(self.policy.min_limit)), float(self.policy.max_limit))
+
+
+class Window:
+    """Permits for writes in flight, as many as ``AdaptiveLimit`` allows at the moment."""
+
+    def __init__(self, policy: WindowPolicy) -> None:
+        self.rules = AdaptiveLimit(policy)
+        self._granted = self.rules.limit
+        self._semaphore = asyncio.Semaphore(self._granted)
+        self._retire = 0  # permits to take out of circulation as they come back
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.max_limit = self._granted
+        self.min_limit = self._granted
+        self._answers = 0
+        self._latency_total = 0.0
+
+    @property
+    def policy(self) -> WindowPolicy:
+        """The policy the window follows."""
+        return self.rules.policy
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now."""
+        return self.rules.limit
+
+    @asynccontextmanager
+    async def permit(self) -> AsyncIterator[None]:
+        """Hold one place in the window for the duration of the block."""
+        while True:
+            await self._semaphore.acquire()
+            if not self._retire:
+                break
+            self._retire -= 1  # this permit was taken out by a shrink: wait for another
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self._retire:
+                self._retire -= 1
+            else:
+                self._semaphore.release()
+
+    def observe(self, *, status: int, latency_s: float, rate_per_s: float | None) -> None:
+        """Learn from one answer: a 429 or 5xx shrinks the window, others size it."""
+        if status == 429 or status >= 500:
+            self.rules.on_overload()
+        else:
+            self._answers += 1
+            self._latency_total += latency_s
+            self.rules.on_answer(latency_s, in_flight=self.in_flight, rate_per_s=rate_per_s)
+        self._resize(self.rules.limit)
+
+    def stats(self) -> dict[str, Any]:
+        """For ``summary.json``: how the window was set and how far it went."""
+        mean = self._latency_total / self._answers if self._answers else None
+        return {
+            "mode": "fixed" if self.policy.is_fixed else "adaptive",
+            "max_concurrency": self.policy.max_limit,
+            "limit": self.limit,
+            "min_limit": self.min_limit,
+            "max_limit": self.max_limit,
+            "max_in_flight": self.max_in_flight,
+            "mean_latency_ms": round(mean * 1000, 1) if mean is not None else None,
+        }
+
+    def _resize(self, limit: int) -> None:
+        delta, self._granted = limit - self._granted, limit
+        self.max_limit = max(self.max_limit, limit)
+        self.min_limit = min(self.min_limit, limit)
+        if delta < 0:
+            self._retire -= delta
+            return
+        paid = min(delta, self._retire)
+        self._retire -= paid
+        for _ in range(delta - paid):
+            self._semaphore.release()
