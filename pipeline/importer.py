@@ -240,10 +240,13 @@ def _open_journal(
 
 
 def _open_ledger(settings: RunSettings, api: ApiSettings | None) -> Ledger | None:
-    """The agreement's ledger; a dry run (and so a preview) reads and writes none."""
-    if api is None or settings.dry_run:
+    """The agreement's ledger; a dry run (a preview) only reads it, and creates none."""
+    if api is None:
         return None
-    return Ledger.open(settings.ledger, target=target_id(api.base_url, api.agreement_grant_token))
+    target = target_id(api.base_url, api.agreement_grant_token)
+    if settings.dry_run:
+        return Ledger.open_read_only(settings.ledger, target=target)
+    return Ledger.open(settings.ledger, target=target)
 
 
 async def _run_steps(

@@ -82,15 +82,30 @@ def _connect(path: Path | None) -> sqlite3.Connection:
 class Ledger:
     """The ledger of one agreement (``target``): look rows up, record what was written."""
 
-    def __init__(self, db: sqlite3.Connection, *, target: str, path: Path | None) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, *, target: str, path: Path | None, read_only: bool = False
+    ) -> None:
         self._db = db
         self.target = target
         self.path = path
+        self.read_only = read_only
 
     @classmethod
     def open(cls, path: Path | None, *, target: str) -> Ledger:
         """Open (or create) the ledger file; ``path`` None keeps it in memory (--sandbox)."""
         return cls(_connect(path), target=target, path=path)
+
+    @classmethod
+    def open_read_only(cls, path: Path | None, *, target: str) -> Ledger | None:
+        """The ledger as a preview reads it (issue #11: decide exactly as the import would),
+        never written; None when there is no ledger file yet."""
+        if path is None or not path.exists():
+            return None
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read ledger {path}: {exc}") from exc
+        return cls(db, target=target, path=path, read_only=True)
 
     def find(self, entity: str, identities: Iterable[str]) -> dict[str, LedgerEntry]:
         """The entries of these identities that the ledger holds, by identity."""
@@ -113,6 +128,8 @@ class Ledger:
     ) -> None:
         """Remember a row written successfully (a newer write replaces a stale entry);
         ``keep`` leaves an entry the ledger already has as it is."""
+        if self.read_only:
+            return
         verb = "INSERT OR IGNORE" if keep else "INSERT OR REPLACE"
         with self._db:
             self._db.execute(
@@ -123,6 +140,8 @@ class Ledger:
     def renumber(self, entity: str, old: str, new: str) -> None:
         """Point every entry naming record ``old`` at ``new`` (a renumbered customer,
         issue #14: the ledger follows the new number whichever row imported it)."""
+        if self.read_only:
+            return
         with self._db:
             self._db.execute(
                 "UPDATE ledger SET record_id=? WHERE target=? AND entity=? AND record_id=?",
@@ -131,6 +150,8 @@ class Ledger:
 
     def drop(self, entity: str, identity: str) -> None:
         """Forget one entry whose record no longer exists on the server."""
+        if self.read_only:
+            return
         with self._db:
             self._db.execute(
                 "DELETE FROM ledger WHERE target=? AND entity=? AND identity=?",

@@ -475,3 +475,26 @@ def test_a_number_reused_by_another_record_is_not_taken_for_the_row(
     )
     assert "now 'Someone Else A/S', not 'Alfa ApS'" in row["errors"]
     assert sandbox.stats()["writes"] == writes
+
+
+def test_a_preview_reads_the_ledger_like_the_import_and_writes_nothing(
+    sandbox: SandboxHandle, tokens: object, cli: Any, tmp_path: Path, state_home: Path
+) -> None:
+    """Rows only the ledger knows are previewed as the import decides them: skipped."""
+    source = write_rows(tmp_path / "c.csv", [customer("Alfa ApS"), customer("Beta ApS")])
+    first = run(cli, sandbox, source, tmp_path / "first")
+    assert first.code == 0
+    ledger = state_home / "ledger.sqlite"
+    before = ledger.read_bytes()
+    writes = sandbox.stats()["writes"]
+    for report in ("preview1", "preview2"):
+        preview = cli("validate", source, "--base-url", sandbox.url, "--report",
+                      tmp_path / report, "--no-progress")  # fmt: skip
+        assert preview.code == 0, preview.err
+        summary = json.loads((tmp_path / report / "summary.json").read_text(encoding="utf-8"))
+        assert summary["changes"] == {"create": 0, "update": 0, "unchanged": 0, "skip": 2}
+        assert [r["status"] for r in results(tmp_path / report)] == ["skipped", "skipped"]
+        ids = [r["id"] for r in results(tmp_path / report)]
+        assert ids == [r["id"] for r in results(tmp_path / "first")]
+    assert sandbox.stats()["writes"] == writes
+    assert ledger.read_bytes() == before
