@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.readers import Table
 from pipeline.synonyms import FALSE_WORDS, TRUE_WORDS
+from pipeline.transforms import DECIMAL_COMMA
 
 #: Rows read to judge the values (the header alone is read for the rest).
 SAMPLE_ROWS = 5000
@@ -28,7 +29,6 @@ _URL = re.compile(r"(https?://|www\.)\S+|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-
 _PHONE = re.compile(r"(\+|00)?[\d\s().-]{6,}")
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL_POINT = re.compile(r"[+-]?\d+(\.\d+)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
 
 #: Kind -> (test of one cell, what the values are, for the reason).
 KINDS: dict[str, tuple[Callable[[str], bool], str]] = {
@@ -40,7 +40,8 @@ KINDS: dict[str, tuple[Callable[[str], bool], str]] = {
     "phone": (lambda v: _is_phone(v), "phone numbers"),
     "integer": (lambda v: bool(_INTEGER.fullmatch(v)), "whole numbers"),
     "decimal-point": (lambda v: bool(_DECIMAL_POINT.fullmatch(v)), "numbers"),
-    "decimal-comma": (lambda v: bool(_DECIMAL_COMMA.fullmatch(v)), "Danish-style numbers"),
+    # The transform's own grammar, so a draft proposes decimal-comma only for cells it reads.
+    "decimal-comma": (lambda v: bool(DECIMAL_COMMA.pattern.fullmatch(v)), "Danish-style numbers"),
 }
 
 
