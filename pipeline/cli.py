@@ -23,16 +23,26 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.client import ApiSettings, settings_from_env
-from pipeline.concurrency import DEFAULT_MAX_CONCURRENCY
-from pipeline.console import print_outcome, print_plan
+from pipeline.api import DEFAULT_MAX_CONCURRENCY, ApiSettings, settings_from_env
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
-from pipeline.importer import EXIT_INTERRUPTED, EXIT_NOT_STARTED, prepare, run_import
-from pipeline.job import load_job
-from pipeline.progress import DEFAULT_PROGRESS_INTERVAL_S, ENV_PROGRESS_INTERVAL
 from pipeline.redact import Redactor, install_log_filter
-from pipeline.settings import DEFAULT_CONCURRENCY, DEFAULT_REPORT_ROOT, MODES, RunSettings, Step
+from pipeline.run import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PROGRESS_INTERVAL_S,
+    DEFAULT_REPORT_ROOT,
+    ENV_PROGRESS_INTERVAL,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_STARTED,
+    MODES,
+    RunSettings,
+    Step,
+    load_job,
+    prepare,
+    print_outcome,
+    print_plan,
+    run_import,
+)
 from pipeline.state import default_journal, default_ledger
 
 #: ``--concurrency adaptive`` (the default): the window follows the budget and latency.
@@ -220,7 +230,7 @@ def _configure_logging() -> None:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from pipeline.template import write_template
+    from pipeline.mapping import write_template
 
     headers = write_template(entity(args.entity), args.output)
     print(f"wrote {args.output} with {len(headers)} columns")
@@ -228,8 +238,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _map(args: argparse.Namespace) -> int:
-    from pipeline.draft import draft_mapping
-    from pipeline.draft_toml import draft_summary, draft_table, write_draft
+    from pipeline.draft import draft_mapping, draft_summary, draft_table, write_draft
 
     draft = draft_mapping(args.input, entity=args.entity, sheet=args.sheet)
     write_draft(draft, args.output, force=args.force)
@@ -319,8 +328,7 @@ def _journal_path(args: argparse.Namespace) -> Path | None:
 
 def _forget(args: argparse.Namespace) -> int:
     """Remove one agreement's ledger entries and say how many went."""
-    from pipeline.journal import target_id
-    from pipeline.ledger import forget
+    from pipeline.state import forget, target_id
 
     api = settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens: ConfigError
     path = default_ledger()
@@ -367,7 +375,7 @@ def _has_tokens() -> bool:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from pipeline.export import export_entity
+    from pipeline.run import export_entity
 
     async with _connection(args, enabled=True) as api:
         assert api is not None

@@ -9,13 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.redact import (
-    RedactingFilter,
-    Redactor,
-    install_log_filter,
-    neutralise,
-    unneutralise,
-)
+from pipeline.redact import RedactingFilter, Redactor, install_log_filter, neutralise, unneutralise
 
 APP = "AppSecret-9f8e7d6c"
 GRANT = "Grant.(x+y)*?-1234"  # regex metacharacters must be taken literally

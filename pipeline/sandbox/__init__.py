@@ -14,20 +14,8 @@ plus seeded read-only collections and fault injection. Modules, one concept each
 - ``server``: ``run_sandbox`` (in-process) and ``serve_forever`` (the CLI).
 """
 
-from __future__ import annotations
+import lazy_loader as lazy
 
-from pipeline.sandbox.app import make_app
-from pipeline.sandbox.config import SandboxConfig, add_sandbox_arguments, config_from_args
-from pipeline.sandbox.server import RunningSandbox, run_sandbox, serve_forever
-from pipeline.sandbox.validation import validate_body
-
-__all__ = [
-    "RunningSandbox",
-    "SandboxConfig",
-    "add_sandbox_arguments",
-    "config_from_args",
-    "make_app",
-    "run_sandbox",
-    "serve_forever",
-    "validate_body",
-]
+# The public names are in __init__.pyi; each loads on first use, so that the CLI can add
+# the sandbox's flags without importing aiohttp.
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

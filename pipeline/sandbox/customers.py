@@ -9,15 +9,7 @@ from aiohttp import web
 
 from pipeline.constraints import CUSTOMER_GROUPS, CUSTOMERS
 from pipeline.sandbox import errors, render, store
-from pipeline.sandbox.common import (
-    agreement,
-    base_url,
-    check,
-    created,
-    number,
-    read_object,
-    state,
-)
+from pipeline.sandbox.common import agreement, base_url, check, created, number, read_object, state
 from pipeline.sandbox.listing import CollectionSpec, collection_response
 from pipeline.sandbox.seed import READ_ONLY, ReadOnlyCollection
 from pipeline.sandbox.validation import accepted_properties

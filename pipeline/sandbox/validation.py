@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pipeline.checks import Violation, check_value, required_message
 from pipeline.constraints import (
     CODE_DUPLICATE,
     CODE_NOT_FOUND,
@@ -28,6 +27,9 @@ from pipeline.constraints import (
     Entity,
     Field,
     Reference,
+    Violation,
+    check_value,
+    required_message,
 )
 
 DEFAULT_BASE_URL = "https://restapi.e-conomic.com"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints import CODE_MAX_LENGTH, CODE_MINIMUM, ENTITIES, Entity, Field
+from pipeline.constraints.table import CODE_MAX_LENGTH, CODE_MINIMUM, ENTITIES, Entity, Field
 from tests.sandbox.helpers import Api, customer_body
 
 _group_numbers = itertools.count(100)

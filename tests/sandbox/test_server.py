@@ -15,12 +15,7 @@ import aiohttp
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.sandbox import (
-    SandboxConfig,
-    add_sandbox_arguments,
-    config_from_args,
-    run_sandbox,
-)
+from pipeline.sandbox import SandboxConfig, add_sandbox_arguments, config_from_args, run_sandbox
 from tests.runs import DrainedProcess, start_drained
 from tests.sandbox.helpers import TOKENS, customer_body
 

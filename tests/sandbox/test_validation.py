@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints import (
+from pipeline.constraints.table import (
     CODE_DUPLICATE,
     CODE_ENUM,
     CODE_MAX_LENGTH,

@@ -1,0 +1,15 @@
+"""The names other stages may use; the package loads each on first use."""
+
+from .client import ApiClient as ApiClient
+from .client import Verdict as Verdict
+from .client import classify as classify
+from .concurrency import DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY
+from .endpoints import collection_url as collection_url
+from .endpoints import record_id as record_id
+from .endpoints import record_url as record_url
+from .error_bodies import parse_error_body as parse_error_body
+from .plan_time import available_tokens as available_tokens
+from .plan_time import estimate_seconds as estimate_seconds
+from .ratelimit import RateState as RateState
+from .settings import ApiSettings as ApiSettings
+from .settings import settings_from_env as settings_from_env

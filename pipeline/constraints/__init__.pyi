@@ -1,0 +1,32 @@
+"""The names other stages may use; the package loads each on first use."""
+
+from . import convert as convert
+from .checks import Violation as Violation
+from .checks import check_value as check_value
+from .checks import missing_required as missing_required
+from .checks import required_message as required_message
+from .convert import ConversionError as ConversionError
+from .convert import convert_cell as convert_cell
+from .match_check import MatchRule as MatchRule
+from .match_check import check_match as check_match
+from .table import CODE_DUPLICATE as CODE_DUPLICATE
+from .table import CODE_NOT_FOUND as CODE_NOT_FOUND
+from .table import CODE_NULL as CODE_NULL
+from .table import CODE_NUMBER_FORMAT as CODE_NUMBER_FORMAT
+from .table import CODE_PAGESIZE as CODE_PAGESIZE
+from .table import CODE_REQUIRED as CODE_REQUIRED
+from .table import CODE_TYPE as CODE_TYPE
+from .table import CODE_VALIDATION_FAILED as CODE_VALIDATION_FAILED
+from .table import CONTACTS as CONTACTS
+from .table import CURRENT_CUSTOMER_NUMBER as CURRENT_CUSTOMER_NUMBER
+from .table import CUSTOMER_GROUPS as CUSTOMER_GROUPS
+from .table import CUSTOMERS as CUSTOMERS
+from .table import DELIVERY_LOCATIONS as DELIVERY_LOCATIONS
+from .table import ENTITIES as ENTITIES
+from .table import LAYOUT_REF as LAYOUT_REF
+from .table import MAX_NUMBER as MAX_NUMBER
+from .table import Entity as Entity
+from .table import Field as Field
+from .table import Link as Link
+from .table import Reference as Reference
+from .table import entity as entity

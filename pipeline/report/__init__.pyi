@@ -1,0 +1,6 @@
+"""The names other stages may use; the package loads each on first use."""
+
+from .changes import ChangeLog as ChangeLog
+from .writer import ReportPaths as ReportPaths
+from .writer import ReportWriter as ReportWriter
+from .xlsx import ERRORS_COLUMN as ERRORS_COLUMN

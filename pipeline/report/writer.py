@@ -1,0 +1,417 @@
+"""The run's report directory: what became of every row, and how to fix the failures.
+
+Files (all text passes through the run's ``Redactor``; no token ever reaches a report):
+
+- ``results.csv``: one line per input row, in the order rows were added (``RESULT_COLUMNS``).
+- ``errors.jsonl`` / ``warnings.jsonl``: one JSON object per row error / warning
+  (``row, property, code, message, value, origin, source, sheet, entity``); warnings do not
+  stop a row, so they are kept apart from the errors.
+- ``errors.csv`` / ``errors.xlsx``: the rows that did not succeed, with their original
+  headers, order and cell text plus a trailing ``errors`` column, so the fixed rows can be
+  imported again with the same mapping. Written only when some row failed. With one input
+  the names are exactly these; with several (a job), one pair per input named after it:
+  ``errors-<file>[-<sheet>].csv`` / ``.xlsx`` (``errors-legacy-erp-Contacts.xlsx``), with
+  the entity, then a number, added when two inputs would share a name.
+- ``summary.json``: ``Summary.as_dict()``, ``by_entity`` (``Summary.entity_counts()``),
+  then context (``started_at``, ``finished_at``,
+  ``input_reports``: per input its failed rows and errors files, ``files``), then the
+  caller's ``extra`` keys (which win over the context, never over the counters).
+
+Formula safety: every cell of results.csv and errors.csv goes through ``neutralise``;
+whoever reads errors.csv back applies ``pipeline.redact.unneutralise`` to headers and
+cells. errors.xlsx stores text cells, which never run, and needs no prefix
+(``pipeline.report_xlsx``).
+
+Streaming: rows are buffered as whole lines and written out every ``FLUSH_EVERY_ROWS``
+rows or ``FLUSH_EVERY_SECONDS``, so a crash leaves a valid results.csv (whole lines) for
+the rows added up to the last flush; leaving the ``with`` block, even by an exception,
+writes everything and a summary marked ``"interrupted": true``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from pipeline.errors import RowError
+from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
+from pipeline.write import RESULT_COLUMNS, RowResult, Status, Summary, is_success
+
+from .xlsx import ERRORS_COLUMN, ErrorWorkbook
+
+FLUSH_EVERY_ROWS = 1000
+FLUSH_EVERY_SECONDS = 2.0
+
+#: A cell whose first character is none of these cannot need ``neutralise``.
+_SUSPECT_FIRST = frozenset((*FORMULA_START, QUOTE))
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where the report files are."""
+
+    directory: Path
+    results: Path
+    errors_jsonl: Path
+    warnings_jsonl: Path
+    errors_csv: list[Path]
+    errors_xlsx: list[Path]
+    summary: Path
+
+
+class _LineFile:
+    """A text file written in whole lines: ``write`` buffers, ``flush`` writes out."""
+
+    #: The buffer's own (C) ``write``: ``csv.writer`` calls it once per row.
+    write: Callable[[str], int]
+
+    def __init__(self, path: Path, *, encoding: str = "utf-8") -> None:
+        self.path = path
+        self._file: IO[str] = path.open("w", encoding=encoding, errors="replace", newline="")
+        self._pending = io.StringIO()
+        self.write = self._pending.write
+
+    def flush(self) -> None:
+        if self._pending.tell():
+            self._file.write(self._pending.getvalue())
+            self._pending.seek(0)
+            self._pending.truncate()
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self.flush()
+            self._file.close()
+
+
+@dataclass
+class _Input:
+    """One input of the run and, once a row of it fails, its errors files."""
+
+    source: str
+    sheet: str
+    entity: str
+    columns: list[str]
+    positions: dict[str, list[int]]  # property path -> positions of its source column
+    delimiter: str
+    encoding: str
+    stem: str
+    keep_open: bool = False  # rows may still fail later (a customer's links, issue #14)
+    csv_file: _LineFile | None = None
+    write_csv_row: Callable[[Iterable[str]], object] | None = None
+    workbook: ErrorWorkbook | None = None
+    rows: int = 0
+    paths: list[Path] = field(default_factory=list)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "sheet": self.sheet,
+            "entity": self.entity,
+            "failed_rows": self.rows,
+            "errors_files": [p.name for p in self.paths],
+        }
+
+    def close(self) -> None:
+        if self.csv_file is not None:
+            self.csv_file.close()
+        if self.workbook is not None:
+            self.workbook.close()
+
+
+def _stem_for(source: str, sheet: str) -> str:
+    """``errors-<file>[-<sheet>]``, safe as a file name on every system."""
+    parts = [Path(source).stem, sheet] if sheet else [Path(source).stem]
+    return "-".join(["errors", *(re.sub(r"[^\w.-]+", "_", part) for part in parts)])
+
+
+class ReportWriter:
+    """Streams a run's report into ``directory`` (created if missing).
+
+    Call ``begin_input`` before the rows of each input, ``add`` once per row in input
+    order, then ``close`` with the run's summary. Also a context manager; ``close`` is
+    idempotent.
+    """
+
+    def __init__(self, directory: Path, *, redactor: Redactor) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._redactor = redactor
+        self._started_at = datetime.now(UTC)
+        self._results = _LineFile(self.directory / "results.csv")
+        self._results_csv = csv.writer(self._results)
+        self._results_csv.writerow(RESULT_COLUMNS)
+        self._results.flush()
+        self._errors = _LineFile(self.directory / "errors.jsonl")
+        self._warnings = _LineFile(self.directory / "warnings.jsonl")
+        self._inputs: list[_Input] = []
+        self._counted: Counter[tuple[str, Status]] = Counter()
+        self._unflushed = 0
+        self._flushed_at = time.monotonic()
+        self._paths: ReportPaths | None = None
+        #: (source, sheet, row) cells of results.csv -> (links cell, errors to add)
+        self._amended: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def begin_input(
+        self,
+        *,
+        source: str,
+        sheet: str,
+        entity: str,
+        columns: Sequence[str],
+        column_of: Mapping[str, str],
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+        keep_open: bool = False,
+    ) -> None:
+        """Start the rows of one input.
+
+        ``columns`` are the input's original headers in order; ``column_of`` maps a
+        property path to the source column it was mapped from (to highlight bad cells).
+        ``delimiter`` and ``encoding`` are the input's, for errors.csv to import again.
+        A trailing ``errors`` column (an errors file imported again) is replaced.
+        ``keep_open`` keeps the input's errors files open until ``close``, for ``amend``.
+        """
+        self._check_open()
+        if self._inputs and not self._inputs[-1].keep_open:
+            self._inputs[-1].close()
+        names = list(columns)
+        if names and names[-1] == ERRORS_COLUMN:
+            names.pop()
+        positions: dict[str, list[int]] = {}
+        for prop, column in column_of.items():
+            positions[prop] = [n for n, name in enumerate(names) if name == column]
+        stem = self._free_stem(_stem_for(source, sheet), entity)
+        self._inputs.append(
+            _Input(source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open)
+        )
+
+    def add(self, result: RowResult, original: Mapping[str, str]) -> None:
+        """Record one row's outcome; ``original`` maps source column -> cell text."""
+        self._check_open()
+        if not self._inputs:
+            raise RuntimeError("ReportWriter.add() before begin_input()")
+        self._counted[result.entity, result.status] += 1
+        self._results_csv.writerow(self._result_cells(result))
+        current = self._inputs[-1]
+        for error in result.errors:
+            self._errors.write(self._json_line(error, current))
+        for warning in result.warnings:
+            self._warnings.write(self._json_line(warning, current))
+        if not is_success(result):  # a skip because the record exists is not for fixing
+            self._add_failed(current, result, original)
+        self._unflushed += 1
+        if (
+            self._unflushed >= FLUSH_EVERY_ROWS
+            or time.monotonic() - self._flushed_at >= FLUSH_EVERY_SECONDS
+        ):
+            self.flush()
+
+    def amend(self, result: RowResult, original: Mapping[str, str] | None, *, links: str) -> None:
+        """Add to a row already reported: its ``links`` cell and ``result.errors`` (issue #14).
+
+        results.csv is rewritten once, at ``close``, with the amended cells (its lines
+        stay whole and in order meanwhile). A row with errors gets them in errors.jsonl,
+        and, when ``original`` is given, a line in its input's errors files (kept open
+        with ``begin_input(keep_open=True)``), so the row can be fixed and imported again.
+        """
+        self._check_open()
+        current = next(
+            one for one in self._inputs if (one.source, one.sheet) == (result.source, result.sheet)
+        )
+        key = tuple(self._result_cells(result)[:3])
+        self._amended[key] = (links, result.error_text())
+        for error in result.errors:
+            self._errors.write(self._json_line(error, current))
+        if result.errors and original is not None:
+            self._add_failed(current, result, original)
+
+    def flush(self) -> None:
+        """Write every buffered line out."""
+        for line_file in (self._results, self._errors, self._warnings):
+            line_file.flush()
+        if self._inputs and self._inputs[-1].csv_file is not None:
+            self._inputs[-1].csv_file.flush()
+        self._unflushed = 0
+        self._flushed_at = time.monotonic()
+
+    def close(self, summary: Summary, *, extra: Mapping[str, object] | None = None) -> ReportPaths:
+        """Finish every file and write summary.json; returns the paths (idempotent)."""
+        if self._paths is not None:
+            return self._paths
+        for line_file in (self._results, self._errors, self._warnings):
+            line_file.close()
+        if self._amended:
+            self._rewrite_results()
+        for one in self._inputs:
+            one.close()
+        if len(self._inputs) == 1:
+            self._drop_entity_suffix(self._inputs[0])
+        errors_files = [p for one in self._inputs for p in one.paths]
+        self._paths = ReportPaths(
+            directory=self.directory,
+            results=self._results.path,
+            errors_jsonl=self._errors.path,
+            warnings_jsonl=self._warnings.path,
+            errors_csv=[p for p in errors_files if p.suffix == ".csv"],
+            errors_xlsx=[p for p in errors_files if p.suffix == ".xlsx"],
+            summary=self.directory / "summary.json",
+        )
+        self._write_summary(summary, extra or {})
+        return self._paths
+
+    def __enter__(self) -> ReportWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._paths is None:
+            # Nobody closed us with the real counters: report the rows seen so far.
+            counted = Summary()
+            for (entity, status), rows in self._counted.items():
+                counted.count_all({status: rows}, entity=entity)
+            self.close(counted, extra={"interrupted": exc_type is not None})
+
+    # --- rows -------------------------------------------------------------------------
+
+    def _result_cells(self, result: RowResult) -> list[str]:
+        http = "" if result.http_status is None else str(result.http_status)
+        errors = result.error_text() if result.errors else ""
+        texts = [str(result.source), str(result.sheet), str(result.row), str(result.entity),
+                 str(result.key), result.status.value, http, str(result.id), errors,
+                 ""]  # fmt: skip
+        # Most cells start with a letter or digit: only the others can need a quote.
+        return [
+            neutralise(text) if text[:1] in _SUSPECT_FIRST else text
+            for text in self._redactor.redact_all(texts)
+        ]
+
+    def _rewrite_results(self) -> None:
+        """results.csv again, with the amended rows' ``links`` and added errors."""
+        path = self._results.path
+        temporary = path.with_suffix(".csv.tmp")
+        errors_at, links_at = RESULT_COLUMNS.index("errors"), RESULT_COLUMNS.index("links")
+        with (
+            path.open(encoding="utf-8", newline="") as src,
+            temporary.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            writer = csv.writer(dst)
+            for cells in csv.reader(src):
+                found = self._amended.get(tuple(cells[:3]))
+                if found is not None:
+                    links, added = found
+                    old = unneutralise(cells[errors_at])
+                    joined = "; ".join(t for t in (old, self._redactor.redact(added)) if t)
+                    cells[errors_at] = neutralise(joined)
+                    cells[links_at] = links
+                writer.writerow(cells)
+        os.replace(temporary, path)
+
+    def _json_line(self, error: RowError, current: _Input) -> str:
+        record = {
+            "row": error.row, "property": error.property, "code": error.code,
+            "message": error.message, "value": error.value, "origin": error.origin,
+            "source": current.source, "sheet": current.sheet, "entity": current.entity,
+        }  # fmt: skip
+        redacted = self._redactor.redact_mapping(record)
+        return json.dumps(redacted, ensure_ascii=False, default=str) + "\n"
+
+    def _add_failed(self, current: _Input, result: RowResult, original: Mapping[str, str]) -> None:
+        if current.csv_file is None:
+            self._open_errors_files(current)
+        texts = self._redactor.redact_all([_text(original.get(name)) for name in current.columns])
+        error_text = self._redactor.redact(result.error_text())
+        assert current.write_csv_row is not None and current.workbook is not None
+        current.write_csv_row([neutralise(t) for t in [*texts, error_text]])
+        problems: dict[int, list[str]] = {}
+        for error in result.errors:
+            for position in self._positions(current, error.property):
+                problems.setdefault(position, []).append(
+                    self._redactor.redact(f"{error.message} ({error.code})")
+                )
+        current.workbook.add_row(texts, problems=problems, errors=error_text)
+        current.rows += 1
+
+    @staticmethod
+    def _positions(current: _Input, prop: str) -> list[int]:
+        if prop in current.positions:
+            return current.positions[prop]
+        # An API error may name the reference object ("customerGroup") rather than the
+        # mapped leaf ("customerGroup.customerGroupNumber"): highlight its mapped leaves.
+        prefix = prop + "."
+        return [n for p, ns in current.positions.items() if p.startswith(prefix) for n in ns]
+
+    # --- files ------------------------------------------------------------------------
+
+    def _open_errors_files(self, current: _Input) -> None:
+        csv_path = self.directory / f"{current.stem}.csv"
+        current.csv_file = _LineFile(csv_path, encoding=current.encoding)
+        current.write_csv_row = csv.writer(current.csv_file, delimiter=current.delimiter).writerow
+        header = [self._redactor.redact(name) for name in current.columns]
+        current.write_csv_row([neutralise(h) for h in [*header, ERRORS_COLUMN]])
+        xlsx_path = self.directory / f"{current.stem}.xlsx"
+        current.workbook = ErrorWorkbook(xlsx_path, sheet=current.sheet, columns=header)
+        current.paths = [csv_path, xlsx_path]
+
+    def _free_stem(self, stem: str, entity: str) -> str:
+        taken = {one.stem for one in self._inputs}
+        if stem not in taken:
+            return stem
+        stem = f"{stem}-{entity}"
+        candidate, n = stem, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{stem}-{n}"
+        return candidate
+
+    def _drop_entity_suffix(self, only: _Input) -> None:
+        renamed = []
+        for path in only.paths:
+            target = path.with_name(f"errors{path.suffix}")
+            os.replace(path, target)
+            renamed.append(target)
+        only.paths = renamed
+
+    def _write_summary(self, summary: Summary, extra: Mapping[str, object]) -> None:
+        assert self._paths is not None
+        context: dict[str, object] = {
+            "started_at": self._started_at.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "input_reports": [one.describe() for one in self._inputs],
+            "files": {
+                "results": self._paths.results.name,
+                "errors_jsonl": self._paths.errors_jsonl.name,
+                "warnings_jsonl": self._paths.warnings_jsonl.name,
+            },
+        }
+        context.update(extra)
+        data: dict[str, object] = dict(summary.as_dict())
+        data["by_entity"] = summary.entity_counts()
+        for key, value in self._redactor.redact_mapping(context).items():
+            data.setdefault(key, value)  # the counters are the contract: never overridden
+        temporary = self._paths.summary.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(temporary, self._paths.summary)
+
+    def _check_open(self) -> None:
+        if self._paths is not None:
+            raise RuntimeError("the report is closed")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)

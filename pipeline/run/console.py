@@ -1,0 +1,233 @@
+"""What a person sees: the plan before sending and the summary table after."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from pipeline.api import ApiClient, ApiSettings, RateState, available_tokens, estimate_seconds
+from pipeline.mapping import apply_mapping
+from pipeline.read import frame_records
+from pipeline.write import LINK_FIELDS, Summary, can_be_recognised, can_match, row_values
+
+from .importer import PreparedStep, RunOutcome
+from .inputs import has_links
+
+#: e-conomic's fair-use policy: 50,000 API calls per 24 hours per agreement (API-FACTS.md).
+FAIR_USE_CALLS_PER_DAY = 50_000
+#: Children are matched per parent customer: about one GET per this many child rows.
+CHILDREN_PER_LOOKUP = 2
+#: Customers and groups are looked up with ``$in`` filters of up to 200 numbers.
+ROWS_PER_IN_FILTER = 200
+#: GETs the plan sends to learn the budget (the first one) and the latency (their mean):
+#: one answer from a long-tailed server says little about its mean (ten say it within
+#: about a third for exponential latency).
+PLAN_PROBES = 10
+
+
+def estimate_calls(prepared: Sequence[PreparedStep], rows: Sequence[int]) -> int:
+    """Calls a run makes at most: one write per row plus the look-ups that precede them,
+    and for a customer input with links one more write per row and its look-ups."""
+    calls = 0
+    for step, count in zip(prepared, rows, strict=True):
+        per_lookup = CHILDREN_PER_LOOKUP if step.entity.parent else ROWS_PER_IN_FILTER
+        calls += count + math.ceil(count / per_lookup) + len(step.mapping.lookups())
+        if has_links(step):  # a PUT per linked customer, read fresh first (issue #14)
+            calls += count + math.ceil(count / ROWS_PER_IN_FILTER)
+    return calls
+
+
+def count_rows(step: PreparedStep) -> int:
+    """Data rows of an input (a read of the whole file, cheap beside sending it)."""
+    return sum(len(chunk) for chunk in step.table.chunks(50_000))
+
+
+def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
+    """Rows only the ledger can recognise (no own number, no usable match values), and
+    rows whose match values are all empty: a fresh state folder would create them again."""
+    mapping, entity = step.mapping, step.entity
+    if not mapping.match and not entity.parent and entity.key not in mapping.properties():
+        return count_rows(step), 0  # no number column, no rule: every row, without mapping
+    ledger_only = unmatchable = 0
+    for chunk in step.table.chunks(50_000):
+        for record in frame_records(apply_mapping(chunk, mapping)):
+            if mapping.match and not can_match(row_values(mapping.match, record)):
+                unmatchable += 1
+            if not can_be_recognised(entity, mapping.match, record):
+                ledger_only += 1
+    return ledger_only, unmatchable
+
+
+async def print_plan(
+    prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
+) -> int:
+    """Print how many calls the run makes and how long that takes at the agreement's budget
+    and the server's latency; returns the number of rows (the progress bar's total)."""
+    rows = [count_rows(step) for step in prepared]
+    async with ApiClient(api) as client:
+        # Cheap reads: the first answer's X-RateLimiting header tells the agreement's
+        # budget (tokens left now, refill rate); all of them tell the latency.
+        latencies = [await _timed_probe(client)]
+        latencies += await asyncio.gather(*(_timed_probe(client) for _ in range(PLAN_PROBES - 1)))
+        budget = client.pacer.budget
+    lines = plan_lines(
+        rows=sum(rows),
+        inputs=len(prepared),
+        calls=estimate_calls(prepared, rows) + PLAN_PROBES,
+        budget=budget,
+        latency_s=sum(latencies) / len(latencies),
+        window=api.window.max_limit,
+    )
+    unrecognisable = [count_unrecognisable(step) for step in prepared]
+    lines += identity_lines(
+        ledger_only=sum(n for n, _ in unrecognisable),
+        unmatchable=sum(n for _, n in unrecognisable),
+    )
+    print("\n".join(lines), file=out or sys.stdout)
+    return sum(rows)
+
+
+def identity_lines(*, ledger_only: int, unmatchable: int) -> list[str]:
+    """The plan's warnings about rows that a run elsewhere would not recognise (issue #9)."""
+    lines: list[str] = []
+    if ledger_only:
+        lines.append(
+            f"Note: {ledger_only} row(s) have no number of their own and no match rule "
+            "values, so only this machine's ledger recognises them: a run from another "
+            "machine or with a fresh state folder would create them again (add a number "
+            'column or a match rule, e.g. match = ["corporateIdentificationNumber"]).'
+        )
+    if unmatchable:
+        lines.append(
+            f"Note: {unmatchable} row(s) have empty match values: they cannot be matched "
+            "to an existing record and are created unless the ledger knows them."
+        )
+    return lines
+
+
+async def _timed_probe(client: ApiClient) -> float:
+    started = time.monotonic()
+    await client.send("GET", "/customer-groups", params={"pagesize": "1"})
+    return time.monotonic() - started
+
+
+def plan_lines(
+    *,
+    rows: int,
+    inputs: int,
+    calls: int,
+    budget: RateState | None,
+    latency_s: float | None = None,
+    window: int = 1,
+) -> list[str]:
+    """The plan: rows, calls, time at the budget and latency, and a fair-use warning.
+
+    The time counts the tokens available now and ``window`` requests in flight taking
+    ``latency_s`` each (``pipeline.plan_time``).
+    """
+    lines = [f"Plan: {rows} rows in {inputs} input(s), about {calls} API calls."]
+    seconds = estimate_seconds(calls, budget=budget, latency_s=latency_s, window=window)
+    at = f"{latency_s * 1000:.0f} ms a call, up to {window} in flight" if latency_s else ""
+    if budget is not None and budget.limit > 0:
+        per_second = budget.limit / budget.window_s
+        assert seconds is not None
+        lines.append(
+            f"Budget: {budget.limit} tokens per {budget.window_s:g} s "
+            f"({per_second:.1f} calls/s): about {_duration(seconds)} ({seconds:.0f} s), "
+            f"counting the {available_tokens(budget):.0f} tokens available now"
+            + (f" and {at}." if at else ".")
+        )
+    else:
+        lines.append("Budget: the API did not report its rate limit; pacing adapts as it goes.")
+        if seconds is not None:
+            lines.append(f"At {at}: at least {_duration(seconds)} ({seconds:.0f} s).")
+    if calls > FAIR_USE_CALLS_PER_DAY:
+        days = math.ceil(calls / FAIR_USE_CALLS_PER_DAY)
+        lines.append(
+            f"Warning: {calls} calls is past e-conomic's fair-use limit of "
+            f"{FAIR_USE_CALLS_PER_DAY} calls per 24 hours per agreement; spread the run "
+            f"over {days} days (stop it with Ctrl-C; the same command resumes)."
+        )
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} seconds"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def print_changes(outcome: RunOutcome, *, out: TextIO) -> None:
+    """The preview's counts and where its lines are."""
+    changes = outcome.changes
+    assert changes is not None
+    summary = outcome.summary
+    print(
+        f"\nChanges (nothing was sent): {changes.create} to create, {changes.update} to "
+        f"update, {summary.unchanged} unchanged, {summary.skipped} skipped",
+        file=out,
+    )
+    print(f"  changes  {changes.csv}  (and {changes.xlsx.name})", file=out)
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    """The summary table: one line per counter; with more than one entity, a column per
+    entity beside the total (request counters are the run's, so only in the total)."""
+    counts = summary.as_dict()
+    per_entity = summary.entity_counts() if len(summary.by_entity) > 1 else {}
+    hidden = ("valid", "skipped_existing", *LINK_FIELDS)
+    rows = [(n, v) for n, v in counts.items() if n not in hidden or v]
+    width = max(len(name) for name, _ in rows)
+    if not per_entity:
+        return [f"  {name:<{width}}  {value}" for name, value in rows]
+    headers = ["total", *per_entity]
+    table = [
+        [name, str(value), *(str(c.get(name, "")) for c in per_entity.values())]
+        for name, value in rows
+    ]
+    widths = [max(len(h), *(len(r[i + 1]) for r in table)) for i, h in enumerate(headers)]
+    lines = [_summary_line("", headers, width, widths)]
+    lines += [_summary_line(row[0], row[1:], width, widths) for row in table]
+    return lines
+
+
+def _summary_line(name: str, cells: Sequence[str], width: int, widths: Sequence[int]) -> str:
+    right = "".join(f"  {c:>{w}}" for c, w in zip(cells, widths, strict=True))
+    return f"  {name:<{width}}{right}".rstrip()
+
+
+def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
+    """The closing summary table, the report's paths and how the run ended."""
+    out = out or sys.stdout
+    for note in outcome.notes:
+        print(note, file=out)
+    print("\nSummary", file=out)
+    for line in summary_lines(outcome.summary):
+        print(line, file=out)
+    report = outcome.report
+    print("\nReport", file=out)
+    print(f"  folder   {report.directory}", file=out)
+    print(f"  results  {report.results}", file=out)
+    for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
+        print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
+    print(f"  summary  {report.summary}", file=out)
+    if outcome.changes is not None:
+        print_changes(outcome, out=out)
+    if outcome.journal is not None:
+        print(f"  journal  {outcome.journal}", file=out)
+    if outcome.ledger is not None:
+        print(f"  ledger   {outcome.ledger}", file=out)
+    if outcome.stopped_by:
+        print(f"\nStopped: {outcome.stopped_by}", file=sys.stderr)
+    elif outcome.interrupted:
+        print(
+            "\nInterrupted: every row is in the report, those not finished as failed "
+            "(STOPPED). Run the same command again to resume (exit code 3).",
+            file=sys.stderr,
+        )

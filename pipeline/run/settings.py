@@ -1,0 +1,67 @@
+"""A run's settings: small frozen values, built by the CLI and checked before any request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .progress import DEFAULT_PROGRESS_INTERVAL_S
+
+Mode = Literal["create", "upsert", "update"]
+
+#: What each mode does when a row's record already exists / is absent (issue #4).
+MODES: dict[str, str] = {
+    "create": "POST new records; a record that already exists is skipped",
+    "upsert": "PUT when different, unchanged when equal, POST when absent",
+    "update": "PUT only; an absent record is rejected as not found",
+}
+
+#: ``None``: the in-flight window adapts to the budget (``pipeline.concurrency``).
+DEFAULT_CONCURRENCY: int | None = None
+#: Rows per batch of an import. A batch is sent before the next is read, so this is also
+#: how often the progress bar moves (5,000 rows take minutes at the API's rate limit).
+DEFAULT_CHUNK_ROWS = 5_000
+#: Rows per batch of a dry run, which sends nothing: bigger batches spread pandera's fixed
+#: cost per call (10-25 ms) over more rows. A batch holds its rows' text about twice
+#: (read and mapped): some 20 MB for 20,000 rows of a 16-column customer list.
+DRY_RUN_CHUNK_ROWS = 20_000
+DEFAULT_REPORT_ROOT = Path("reports")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One input imported as one entity: a file, its sheet and its mapping."""
+
+    entity: str
+    input: Path
+    sheet: str | None = None
+    mapping: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run needs besides the API connection."""
+
+    steps: tuple[Step, ...]
+    report_dir: Path
+    journal: Path | None
+    mode: Mode = "create"
+    #: The ledger of what each agreement holds (``pipeline.ledger``); None keeps it in
+    #: memory for this run only (``--sandbox``, library use without a state folder).
+    ledger: Path | None = None
+    concurrency: int | None = DEFAULT_CONCURRENCY
+    dry_run: bool = False
+    retry_failed: bool = False
+    restart: bool = False
+    progress: bool = True
+    progress_interval_s: float = DEFAULT_PROGRESS_INTERVAL_S  # between lines off a terminal
+    total_rows: int | None = None  # from the plan, for the progress bar's total
+    chunk_rows: int | None = None  # None: DEFAULT_CHUNK_ROWS, or DRY_RUN_CHUNK_ROWS
+
+    @property
+    def rows_per_chunk(self) -> int:
+        """Rows per batch: ``chunk_rows`` if given, else the default for the kind of run."""
+        if self.chunk_rows is not None:
+            return self.chunk_rows
+        return DRY_RUN_CHUNK_ROWS if self.dry_run else DEFAULT_CHUNK_ROWS

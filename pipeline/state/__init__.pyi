@@ -1,0 +1,14 @@
+"""The names other stages may use; the package loads each on first use."""
+
+from .folder import default_journal as default_journal
+from .folder import default_ledger as default_ledger
+from .journal import Journal as Journal
+from .journal import target_id as target_id
+from .journal_store import RowState as RowState
+from .journal_store import SourceRef as SourceRef
+from .journal_store import abandon_unfinished as abandon_unfinished
+from .ledger import Ledger as Ledger
+from .ledger import LedgerEntry as LedgerEntry
+from .ledger import forget as forget
+from .ledger import row_digest as row_digest
+from .ledger import row_identity as row_identity

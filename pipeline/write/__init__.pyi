@@ -1,0 +1,35 @@
+"""The names other stages may use; the package loads each on first use."""
+
+from .batch import originals as originals
+from .batch import process_batch as process_batch
+from .changes import CHANGE_COLUMNS as CHANGE_COLUMNS
+from .changes import CREATE as CREATE
+from .changes import UPDATE as UPDATE
+from .changes import ChangesReport as ChangesReport
+from .changes import Line as Line
+from .changes import RowPlace as RowPlace
+from .changes import change_counts as change_counts
+from .link_phase import LinkSettings as LinkSettings
+from .link_phase import account_for_unlinked as account_for_unlinked
+from .link_phase import run_links as run_links
+from .links import LINK_COLUMNS as LINK_COLUMNS
+from .links import LINKS_FAILED as LINKS_FAILED
+from .links import LinkBook as LinkBook
+from .links import LinkRequest as LinkRequest
+from .match_rules import can_match as can_match
+from .match_rules import row_values as row_values
+from .matching import ExistingRecords as ExistingRecords
+from .outcome import LINK_FIELDS as LINK_FIELDS
+from .outcome import RESULT_COLUMNS as RESULT_COLUMNS
+from .outcome import SUCCEEDED as SUCCEEDED
+from .outcome import RowResult as RowResult
+from .outcome import Status as Status
+from .outcome import Summary as Summary
+from .outcome import is_success as is_success
+from .parents import ParentIndex as ParentIndex
+from .recognise import can_be_recognised as can_be_recognised
+from .references import NameResolver as NameResolver
+from .renumber import CURRENT_NUMBER as CURRENT_NUMBER
+from .renumber import RENUMBER_MODES as RENUMBER_MODES
+from .step import RowWork as RowWork
+from .step import StepContext as StepContext
