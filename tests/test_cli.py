@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.constraints.table import ENTITIES
-from pipeline.read.readers import open_table
+from pipeline.constraints import ENTITIES
+from pipeline.read import open_table
 from tests.conftest import REPO, SandboxHandle
 
 SAMPLES = REPO / "samples"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .table import (
+from .codes import (
     CODE_ENUM,
     CODE_MAX_LENGTH,
     CODE_MAXIMUM,
@@ -20,10 +20,8 @@ from .table import (
     CODE_REQUIRED,
     CODE_TYPE,
     CODE_UNIQUE_ITEMS,
-    Entity,
-    Field,
-    FieldType,
 )
+from .table import Entity, Field, FieldType
 
 
 @dataclass(frozen=True)

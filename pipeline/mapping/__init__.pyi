@@ -3,13 +3,13 @@
 from .headers import HeaderMatch as HeaderMatch
 from .headers import match_header as match_header
 from .headers import match_key_header as match_key_header
+from .parse import identity_mapping as identity_mapping
+from .parse import load_mapping as load_mapping
 from .payload import build_payload as build_payload
 from .payload import flatten as flatten
 from .rules import PARENT_KEY as PARENT_KEY
 from .rules import Mapping as Mapping
 from .rules import apply_mapping as apply_mapping
-from .rules import identity_mapping as identity_mapping
-from .rules import load_mapping as load_mapping
 from .rules import map_chunk as map_chunk
 from .synonyms import FALSE_WORDS as FALSE_WORDS
 from .synonyms import TRUE_WORDS as TRUE_WORDS

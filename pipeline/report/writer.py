@@ -31,24 +31,22 @@ writes everything and a summary marked ``"interrupted": true``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from pipeline.errors import RowError
 from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
 from pipeline.write import RESULT_COLUMNS, RowResult, Status, Summary, is_success
 
-from .xlsx import ERRORS_COLUMN, ErrorWorkbook
+from .inputs import InputReport, LineFile, stem_for
+from .xlsx import ERRORS_COLUMN
 
 FLUSH_EVERY_ROWS = 1000
 FLUSH_EVERY_SECONDS = 2.0
@@ -70,72 +68,6 @@ class ReportPaths:
     summary: Path
 
 
-class _LineFile:
-    """A text file written in whole lines: ``write`` buffers, ``flush`` writes out."""
-
-    #: The buffer's own (C) ``write``: ``csv.writer`` calls it once per row.
-    write: Callable[[str], int]
-
-    def __init__(self, path: Path, *, encoding: str = "utf-8") -> None:
-        self.path = path
-        self._file: IO[str] = path.open("w", encoding=encoding, errors="replace", newline="")
-        self._pending = io.StringIO()
-        self.write = self._pending.write
-
-    def flush(self) -> None:
-        if self._pending.tell():
-            self._file.write(self._pending.getvalue())
-            self._pending.seek(0)
-            self._pending.truncate()
-        self._file.flush()
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self.flush()
-            self._file.close()
-
-
-@dataclass
-class _Input:
-    """One input of the run and, once a row of it fails, its errors files."""
-
-    source: str
-    sheet: str
-    entity: str
-    columns: list[str]
-    positions: dict[str, list[int]]  # property path -> positions of its source column
-    delimiter: str
-    encoding: str
-    stem: str
-    keep_open: bool = False  # rows may still fail later (a customer's links, issue #14)
-    csv_file: _LineFile | None = None
-    write_csv_row: Callable[[Iterable[str]], object] | None = None
-    workbook: ErrorWorkbook | None = None
-    rows: int = 0
-    paths: list[Path] = field(default_factory=list)
-
-    def describe(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "sheet": self.sheet,
-            "entity": self.entity,
-            "failed_rows": self.rows,
-            "errors_files": [p.name for p in self.paths],
-        }
-
-    def close(self) -> None:
-        if self.csv_file is not None:
-            self.csv_file.close()
-        if self.workbook is not None:
-            self.workbook.close()
-
-
-def _stem_for(source: str, sheet: str) -> str:
-    """``errors-<file>[-<sheet>]``, safe as a file name on every system."""
-    parts = [Path(source).stem, sheet] if sheet else [Path(source).stem]
-    return "-".join(["errors", *(re.sub(r"[^\w.-]+", "_", part) for part in parts)])
-
-
 class ReportWriter:
     """Streams a run's report into ``directory`` (created if missing).
 
@@ -149,13 +81,13 @@ class ReportWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._redactor = redactor
         self._started_at = datetime.now(UTC)
-        self._results = _LineFile(self.directory / "results.csv")
+        self._results = LineFile(self.directory / "results.csv")
         self._results_csv = csv.writer(self._results)
         self._results_csv.writerow(RESULT_COLUMNS)
         self._results.flush()
-        self._errors = _LineFile(self.directory / "errors.jsonl")
-        self._warnings = _LineFile(self.directory / "warnings.jsonl")
-        self._inputs: list[_Input] = []
+        self._errors = LineFile(self.directory / "errors.jsonl")
+        self._warnings = LineFile(self.directory / "warnings.jsonl")
+        self._inputs: list[InputReport] = []
         self._counted: Counter[tuple[str, Status]] = Counter()
         self._unflushed = 0
         self._flushed_at = time.monotonic()
@@ -192,9 +124,11 @@ class ReportWriter:
         positions: dict[str, list[int]] = {}
         for prop, column in column_of.items():
             positions[prop] = [n for n, name in enumerate(names) if name == column]
-        stem = self._free_stem(_stem_for(source, sheet), entity)
+        stem = self._free_stem(stem_for(source, sheet), entity)
         self._inputs.append(
-            _Input(source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open)
+            InputReport(
+                source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open
+            )
         )
 
     def add(self, result: RowResult, original: Mapping[str, str]) -> None:
@@ -210,7 +144,7 @@ class ReportWriter:
         for warning in result.warnings:
             self._warnings.write(self._json_line(warning, current))
         if not is_success(result):  # a skip because the record exists is not for fixing
-            self._add_failed(current, result, original)
+            current.add_failed(result, original, redactor=self._redactor, directory=self.directory)
         self._unflushed += 1
         if (
             self._unflushed >= FLUSH_EVERY_ROWS
@@ -235,7 +169,7 @@ class ReportWriter:
         for error in result.errors:
             self._errors.write(self._json_line(error, current))
         if result.errors and original is not None:
-            self._add_failed(current, result, original)
+            current.add_failed(result, original, redactor=self._redactor, directory=self.directory)
 
     def flush(self) -> None:
         """Write every buffered line out."""
@@ -322,7 +256,7 @@ class ReportWriter:
                 writer.writerow(cells)
         os.replace(temporary, path)
 
-    def _json_line(self, error: RowError, current: _Input) -> str:
+    def _json_line(self, error: RowError, current: InputReport) -> str:
         record = {
             "row": error.row, "property": error.property, "code": error.code,
             "message": error.message, "value": error.value, "origin": error.origin,
@@ -331,42 +265,7 @@ class ReportWriter:
         redacted = self._redactor.redact_mapping(record)
         return json.dumps(redacted, ensure_ascii=False, default=str) + "\n"
 
-    def _add_failed(self, current: _Input, result: RowResult, original: Mapping[str, str]) -> None:
-        if current.csv_file is None:
-            self._open_errors_files(current)
-        texts = self._redactor.redact_all([_text(original.get(name)) for name in current.columns])
-        error_text = self._redactor.redact(result.error_text())
-        assert current.write_csv_row is not None and current.workbook is not None
-        current.write_csv_row([neutralise(t) for t in [*texts, error_text]])
-        problems: dict[int, list[str]] = {}
-        for error in result.errors:
-            for position in self._positions(current, error.property):
-                problems.setdefault(position, []).append(
-                    self._redactor.redact(f"{error.message} ({error.code})")
-                )
-        current.workbook.add_row(texts, problems=problems, errors=error_text)
-        current.rows += 1
-
-    @staticmethod
-    def _positions(current: _Input, prop: str) -> list[int]:
-        if prop in current.positions:
-            return current.positions[prop]
-        # An API error may name the reference object ("customerGroup") rather than the
-        # mapped leaf ("customerGroup.customerGroupNumber"): highlight its mapped leaves.
-        prefix = prop + "."
-        return [n for p, ns in current.positions.items() if p.startswith(prefix) for n in ns]
-
     # --- files ------------------------------------------------------------------------
-
-    def _open_errors_files(self, current: _Input) -> None:
-        csv_path = self.directory / f"{current.stem}.csv"
-        current.csv_file = _LineFile(csv_path, encoding=current.encoding)
-        current.write_csv_row = csv.writer(current.csv_file, delimiter=current.delimiter).writerow
-        header = [self._redactor.redact(name) for name in current.columns]
-        current.write_csv_row([neutralise(h) for h in [*header, ERRORS_COLUMN]])
-        xlsx_path = self.directory / f"{current.stem}.xlsx"
-        current.workbook = ErrorWorkbook(xlsx_path, sheet=current.sheet, columns=header)
-        current.paths = [csv_path, xlsx_path]
 
     def _free_stem(self, stem: str, entity: str) -> str:
         taken = {one.stem for one in self._inputs}
@@ -379,7 +278,7 @@ class ReportWriter:
             candidate = f"{stem}-{n}"
         return candidate
 
-    def _drop_entity_suffix(self, only: _Input) -> None:
+    def _drop_entity_suffix(self, only: InputReport) -> None:
         renamed = []
         for path in only.paths:
             target = path.with_name(f"errors{path.suffix}")
@@ -411,7 +310,3 @@ class ReportWriter:
     def _check_open(self) -> None:
         if self._paths is not None:
             raise RuntimeError("the report is closed")
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)

@@ -27,6 +27,7 @@ from pipeline.report import ChangeLog, ReportPaths, ReportWriter
 from pipeline.state import Journal, Ledger, abandon_unfinished, target_id
 from pipeline.validate import Validator
 from pipeline.write import (
+    STOP_INTERRUPTED,
     ChangesReport,
     ExistingRecords,
     LinkBook,
@@ -37,6 +38,7 @@ from pipeline.write import (
     Summary,
     change_counts,
     run_links,
+    uncancel,
 )
 
 from .inputs import (
@@ -51,7 +53,7 @@ from .inputs import (
 from .link_report import LinkOutcomes
 from .progress import Progress, progress_mode
 from .settings import RunSettings
-from .stopping import STOP_INTERRUPTED, Cursor, account_for_the_rest, guarded_batch, uncancel
+from .stopping import Cursor, account_for_the_rest, guarded_batch
 
 __all__ = [
     "EXIT_INTERRUPTED",

@@ -17,6 +17,7 @@ from pipeline.errors import RowError
 from pipeline.report import ReportWriter
 from pipeline.write import (
     LINKS_FAILED,
+    STOPPED_CODE,
     LinkBook,
     LinkRequest,
     RowResult,
@@ -28,7 +29,6 @@ from pipeline.write import (
 
 from .inputs import PreparedStep, read_chunks
 from .settings import DEFAULT_CHUNK_ROWS
-from .stopping import STOPPED_CODE
 
 
 @dataclass

@@ -19,14 +19,20 @@ from pipeline.constraints import Entity
 from pipeline.errors import FatalError, RetriableError, RowError
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.report import ReportWriter
-from pipeline.write import RowResult, RowWork, Status, StepContext, Summary, process_batch
+from pipeline.write import (
+    STOP_INTERRUPTED,
+    STOPPED_CODE,
+    RowResult,
+    RowWork,
+    Status,
+    StepContext,
+    Summary,
+    process_batch,
+    uncancel,
+)
 
 from .inputs import PreparedStep, add_results, begin_input, read_chunks
 from .settings import DEFAULT_CHUNK_ROWS
-
-STOP_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"
-#: ``RowError.code`` of a row the stopped run did not finish or did not reach.
-STOPPED_CODE = "STOPPED"
 
 
 @dataclass
@@ -35,13 +41,6 @@ class Cursor:
 
     step: int = -1
     chunks: Iterator[pd.DataFrame] | None = None
-
-
-def uncancel() -> None:
-    """Take back the cancel a signal asked for: the run stops, but its report is written."""
-    task = asyncio.current_task()
-    if task is not None:
-        task.uncancel()
 
 
 async def guarded_batch(ctx: StepContext, raw: pd.DataFrame) -> tuple[list[RowResult], str]:

@@ -9,6 +9,9 @@ from .changes import ChangesReport as ChangesReport
 from .changes import Line as Line
 from .changes import RowPlace as RowPlace
 from .changes import change_counts as change_counts
+from .interrupt import STOP_INTERRUPTED as STOP_INTERRUPTED
+from .interrupt import STOPPED_CODE as STOPPED_CODE
+from .interrupt import uncancel as uncancel
 from .link_phase import LinkSettings as LinkSettings
 from .link_phase import account_for_unlinked as account_for_unlinked
 from .link_phase import run_links as run_links

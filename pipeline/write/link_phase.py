@@ -30,10 +30,10 @@ from pipeline.constraints import CUSTOMERS, ENTITIES, Link
 from pipeline.errors import ConfigError, FatalError, RetriableError, RowError
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import flatten
-from pipeline.run import STOP_INTERRUPTED, STOPPED_CODE, uncancel
 from pipeline.state import Journal
 from pipeline.validate import Validator
 
+from .interrupt import STOP_INTERRUPTED, STOPPED_CODE, uncancel
 from .links import (
     CODE_LINK_NOT_FOUND,
     LINKS_FAILED,

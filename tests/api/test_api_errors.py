@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.api.client import ApiClient, ApiSettings
+from pipeline.api import ApiClient, ApiSettings
 from pipeline.api.error_bodies import UNKNOWN_CODE, parse_error_body
 from pipeline.errors import RowError
 from pipeline.sandbox import SandboxConfig, run_sandbox

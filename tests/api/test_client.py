@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.api.client import ApiClient, ApiSettings, Verdict, classify
+from pipeline.api import ApiClient, ApiSettings, Verdict, classify
 from pipeline.api.retry import RetryPolicy, parse_retry_after
 from pipeline.errors import (
     AmbiguousWriteError,

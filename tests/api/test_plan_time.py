@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.api import RateState
 from pipeline.api.plan_time import WINDOW_FILL, available_tokens, estimate_seconds
-from pipeline.api.ratelimit import RateState
 from pipeline.run.console import plan_lines
 
 FULL_200 = RateState(limit=200, window_s=6.0, used=0)  # 33.3 calls/s, 196 spendable now

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.api.client import ApiClient, ApiSettings
+from pipeline.api import ApiClient, ApiSettings
 from pipeline.api.ratelimit import (
     Pacer,
     PacingPolicy,

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.constraints.checks import missing_required
-from pipeline.constraints.table import CODE_REQUIRED, ENTITIES, Entity
+from pipeline.constraints import CODE_REQUIRED, ENTITIES, Entity, missing_required
 from pipeline.sandbox.validation import validate_body
 
 #: A value for every property of every entity that keeps its constraints.

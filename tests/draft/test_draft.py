@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from pipeline.constraints.table import ENTITIES
+from pipeline.constraints import ENTITIES
 from pipeline.draft.drafter import Draft, choose_key, place_column, resolve_competition
 from pipeline.draft.profile import profile_column
 from pipeline.draft.render import render_mapping
-from pipeline.mapping.rules import Mapping, load_mapping
+from pipeline.mapping import Mapping, load_mapping
 from tests.conftest import REPO, SandboxHandle, api_get
 
 _COMMENTED = re.compile(r'^# "(?P<column>[^"]+)" = .*?  # (?P<why>.*)$')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.constraints.table import ENTITIES
+from pipeline.constraints import ENTITIES
 from pipeline.mapping.headers import MATCH_THRESHOLD, match_header, match_key_header, normalise
 from pipeline.mapping.rules import PARENT_KEY, valid_properties
 from pipeline.mapping.synonyms import KEY_TERMS, SYNONYMS

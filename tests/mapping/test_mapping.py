@@ -9,17 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.constraints.table import CODE_NUMBER_FORMAT, CONTACTS, CUSTOMERS, ENTITIES
+from pipeline.constraints import CODE_NUMBER_FORMAT, CONTACTS, CUSTOMERS, ENTITIES
 from pipeline.errors import ConfigError
-from pipeline.mapping.rules import (
-    ColumnRule,
-    Mapping,
-    apply_mapping,
-    identity_mapping,
-    load_mapping,
-    map_chunk,
-)
-from pipeline.read.readers import open_table
+from pipeline.mapping import identity_mapping, load_mapping
+from pipeline.mapping.rules import ColumnRule, Mapping, apply_mapping, map_chunk
+from pipeline.read import open_table
 from tests.conftest import CliResult
 from tests.runs import read_results
 

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.constraints.convert import ConversionError
-from pipeline.constraints.table import CONTACTS, CUSTOMERS, Entity, Field
-from pipeline.constraints.table import entity as entity_named
+from pipeline.constraints import CONTACTS, CUSTOMERS, ConversionError, Entity, Field
+from pipeline.constraints import entity as entity_named
 from pipeline.mapping.payload import build_payload, flatten, value_text
 
 

@@ -7,12 +7,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.constraints.table import CUSTOMERS, ENTITIES, Entity
+from pipeline.constraints import CUSTOMERS, ENTITIES, Entity
 from pipeline.errors import ConfigError
-from pipeline.mapping.payload import build_payload
-from pipeline.mapping.rules import apply_mapping, identity_mapping
-from pipeline.mapping.template import write_template
-from pipeline.read.readers import open_table
+from pipeline.mapping import apply_mapping, build_payload, identity_mapping, write_template
+from pipeline.read import open_table
 
 ALL_ENTITIES = list(ENTITIES.values())
 

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.read.table import frame_records
+from pipeline.read import frame_records
 
 NAMES = st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=5, unique=True)
 

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from pipeline.constraints.table import CODE_MIN_LENGTH
+from pipeline.constraints.codes import CODE_MIN_LENGTH
 from pipeline.errors import RowError
 from pipeline.redact import Redactor, unneutralise
 from pipeline.report.writer import FLUSH_EVERY_ROWS, ReportWriter

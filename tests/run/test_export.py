@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.constraints.table import ENTITIES
-from pipeline.read.readers import open_table
+from pipeline.constraints import ENTITIES
+from pipeline.read import open_table
 from pipeline.run.export import export_paths
 from tests.conftest import REPO, SandboxHandle
 

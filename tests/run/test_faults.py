@@ -17,10 +17,9 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.api.client import settings_from_env
+from pipeline.api import settings_from_env
 from pipeline.api.retry import RetryPolicy
-from pipeline.run.importer import prepare, run_import
-from pipeline.run.settings import RunSettings, Step
+from pipeline.run import RunSettings, Step, prepare, run_import
 from tests.conftest import APP_TOKEN, GRANT_TOKEN, CliResult, SandboxHandle
 from tests.runs import (
     PROCESS_TIMEOUT_S,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.read.readers import open_table
+from pipeline.read import open_table
 from pipeline.write.outcome import RESULT_COLUMNS, SUMMARY_FIELDS
 from tests.conftest import REPO, SandboxHandle, api_get
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.run.job import load_job
+from pipeline.run import load_job
 from tests.conftest import REPO
 
 

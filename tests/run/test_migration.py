@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from pipeline.api.ratelimit import RateState
-from pipeline.constraints.table import CUSTOMERS
+from pipeline.api import RateState
+from pipeline.constraints import CUSTOMERS
 from pipeline.run.console import plan_lines
 from tests.conftest import REPO, CliResult, SandboxHandle, api_get
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.run.progress import ENV_PROGRESS_INTERVAL, Progress, format_duration, progress_mode
-from pipeline.write.outcome import Status
+from pipeline.write import Status
 from tests.conftest import SandboxHandle
 from tests.runs import write_customers
 

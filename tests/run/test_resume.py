@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run.inputs import prepare
-from pipeline.run.settings import Step
-from pipeline.state.journal import Journal, target_id
+from pipeline.run import Step, prepare
+from pipeline.state import Journal, target_id
 from tests.conftest import GRANT_TOKEN, SandboxHandle
 from tests.runs import (
     PROCESS_TIMEOUT_S,

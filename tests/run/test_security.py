@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from pipeline.api.client import ApiClient, ApiSettings
+from pipeline.api import ApiClient, ApiSettings
 from pipeline.cli import build_parser
 from pipeline.errors import ConfigError
 from pipeline.sandbox import SandboxConfig

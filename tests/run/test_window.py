@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.run.progress import ENV_PROGRESS_INTERVAL
+from pipeline.run import ENV_PROGRESS_INTERVAL
 from tests.conftest import SandboxHandle
 from tests.runs import (
     PROCESS_TIMEOUT_S,

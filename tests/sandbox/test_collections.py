@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints.table import CODE_PAGESIZE, CUSTOMERS
+from pipeline.constraints import CODE_PAGESIZE, CUSTOMERS
 from tests.sandbox.helpers import Api, customer_body
 
 PEOPLE: list[dict[str, Any]] = [

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints.table import CODE_MAX_LENGTH, CODE_MINIMUM, ENTITIES, Entity, Field
+from pipeline.constraints import ENTITIES, Entity, Field
+from pipeline.constraints.codes import CODE_MAX_LENGTH, CODE_MINIMUM
 from tests.sandbox.helpers import Api, customer_body
 
 _group_numbers = itertools.count(100)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints.table import (
+from pipeline.constraints.codes import (
     CODE_DUPLICATE,
     CODE_ENUM,
     CODE_MAX_LENGTH,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import JournalError, RowError
-from pipeline.state.journal import Journal, SourceRef, abandon_unfinished, target_id
+from pipeline.state import Journal, SourceRef, abandon_unfinished, target_id
 
 TARGET = target_id("http://127.0.0.1:1", "grant-token-for-the-journal-tests")
 SOURCE = SourceRef(path="in.csv", sheet="", entity="customers", fingerprint="f1")

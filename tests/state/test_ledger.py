@@ -19,13 +19,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from pipeline.api.client import settings_from_env
+from pipeline.api import settings_from_env
 from pipeline.api.retry import RetryPolicy
 from pipeline.errors import RowError
-from pipeline.run.importer import prepare, run_import
-from pipeline.run.settings import RunSettings, Step
+from pipeline.run import RunSettings, Step, prepare, run_import
 from pipeline.state.folder import HOME_ENV, state_dir
-from pipeline.write.outcome import RowResult, Status, Summary, is_success
+from pipeline.write import RowResult, Status, Summary, is_success
 from tests.conftest import APP_TOKEN, GRANT_TOKEN, CliResult, SandboxHandle, api_get
 
 HEADERS = [

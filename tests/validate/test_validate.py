@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.constraints.checks import check_value
-from pipeline.constraints.convert import ConversionError, convert_cell
-from pipeline.constraints.table import (
+from pipeline.constraints import ConversionError, check_value, convert_cell, entity
+from pipeline.constraints.codes import (
     CODE_DUPLICATE,
     CODE_ENUM,
     CODE_MAX_LENGTH,
@@ -19,7 +18,6 @@ from pipeline.constraints.table import (
     CODE_REQUIRED,
     CODE_TYPE,
     CODE_UNIQUE_ITEMS,
-    entity,
 )
 from pipeline.errors import RowError
 from pipeline.validate.validator import Validator, build_schema, cell_violations

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.write.changes import CHANGE_COLUMNS
+from pipeline.write import CHANGE_COLUMNS
 from tests.conftest import GRANT_TOKEN, CliResult, SandboxHandle
 from tests.runs import (
     PROCESS_TIMEOUT_S,

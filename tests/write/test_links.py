@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.write.links import LINK_COLUMNS
+from pipeline.write import LINK_COLUMNS
 from tests.conftest import SandboxHandle, api_get
 from tests.runs import PROCESS_TIMEOUT_S, env_with_tokens, sandbox_process
 

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.constraints.match_check import check_match
-from pipeline.constraints.table import CONTACTS, CUSTOMERS
+from pipeline.constraints import CONTACTS, CUSTOMERS, check_match
 from pipeline.sandbox.filtering import Junction, Predicate, parse_filter
 from pipeline.write.match_rules import (
     IN_FILTER_MAX,

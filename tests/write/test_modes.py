@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints.table import CODE_REQUIRED, CONTACTS, CUSTOMERS
+from pipeline.constraints import CODE_REQUIRED, CONTACTS, CUSTOMERS
+from pipeline.write import Status
 from pipeline.write.decide import decide, is_unchanged, merge_for_put
-from pipeline.write.outcome import Status
 from tests.conftest import SandboxHandle, api_get
 
 EXISTING: dict[str, Any] = {

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints.table import CUSTOMERS
-from pipeline.write.outcome import Status
+from pipeline.constraints import CUSTOMERS
+from pipeline.write import Status
 from pipeline.write.reconcile import InDoubt, Resolution, key_is_fresh, resolve
 
 PAYLOAD: dict[str, Any] = {

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.constraints.table import CUSTOMERS
-from pipeline.mapping.rules import load_mapping
+from pipeline.constraints import CUSTOMERS
+from pipeline.mapping import load_mapping
+from pipeline.write import Status
 from pipeline.write.decide import decide
-from pipeline.write.outcome import Status
 from pipeline.write.reconcile import InDoubt, resolve
 from tests.conftest import SandboxHandle, api_get
 from tests.runs import (

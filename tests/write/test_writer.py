@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.api.client import ApiClient, ApiSettings
+from pipeline.api import ApiClient, ApiSettings
 from pipeline.api.retry import RetryPolicy
 from pipeline.errors import AuthError
 from pipeline.write.writer import (
