@@ -11,7 +11,6 @@ before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
@@ -22,28 +21,12 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import __version__
-from pipeline.api import DEFAULT_MAX_CONCURRENCY, ApiSettings, settings_from_env
+# The stage packages load a module on first use (``pipeline.run.run_import``), so that
+# --help and --version import no pandas, pandera or aiohttp.
+from pipeline import __version__, api, run, state
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
 from pipeline.redact import Redactor, install_log_filter
-from pipeline.run import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_PROGRESS_INTERVAL_S,
-    DEFAULT_REPORT_ROOT,
-    ENV_PROGRESS_INTERVAL,
-    EXIT_INTERRUPTED,
-    EXIT_NOT_STARTED,
-    MODES,
-    RunSettings,
-    Step,
-    load_job,
-    prepare,
-    print_outcome,
-    print_plan,
-    run_import,
-)
-from pipeline.state import default_journal, default_ledger
 
 #: ``--concurrency adaptive`` (the default): the window follows the budget and latency.
 ADAPTIVE = "adaptive"
@@ -115,14 +98,14 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", type=Path, help="report folder (default: reports/<timestamp>/)")
     p.add_argument(
         "--mode",
-        choices=list(MODES),
+        choices=list(run.MODES),
         default="create",
-        help="; ".join(f"{k}: {v}" for k, v in MODES.items()),
+        help="; ".join(f"{k}: {v}" for k, v in run.MODES.items()),
     )
     p.add_argument(
         "--concurrency",
         type=_concurrency,
-        default=DEFAULT_CONCURRENCY,
+        default=run.DEFAULT_CONCURRENCY,
         metavar="N|adaptive",
         help="requests in flight: a number fixes it; default: adaptive, sized from the "
         "budget's rate and the measured latency",
@@ -130,7 +113,7 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-concurrency",
         type=_positive_int,
-        default=DEFAULT_MAX_CONCURRENCY,
+        default=api.DEFAULT_MAX_CONCURRENCY,
         metavar="N",
         help="the most requests an adaptive window may have in flight (default: %(default)s)",
     )
@@ -172,15 +155,17 @@ def _positive_int(text: str) -> int:
 def _progress_interval() -> float:
     """Seconds between progress lines off a terminal: ``ECONOMIC_IMPORT_PROGRESS_INTERVAL``
     (for tests, which need lines from a short run), else the default 10."""
-    text = os.environ.get(ENV_PROGRESS_INTERVAL, "").strip()
+    text = os.environ.get(run.ENV_PROGRESS_INTERVAL, "").strip()
     if not text:
-        return DEFAULT_PROGRESS_INTERVAL_S
+        return run.DEFAULT_PROGRESS_INTERVAL_S
     try:
         value = float(text)
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ConfigError(f"{ENV_PROGRESS_INTERVAL} must be a positive number of seconds: {text!r}")
+        raise ConfigError(
+            f"{run.ENV_PROGRESS_INTERVAL} must be a positive number of seconds: {text!r}"
+        )
     return value
 
 
@@ -196,6 +181,8 @@ def _concurrency(text: str) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    import asyncio  # not before: --help and --version need no event loop
+
     _configure_logging()
     try:
         if args.command == "sandbox":
@@ -214,11 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_import(args))
     except EconImportError as exc:
         print(f"econ-import: {exc}", file=sys.stderr)
-        return EXIT_NOT_STARTED
+        return run.EXIT_NOT_STARTED
     except (KeyboardInterrupt, asyncio.CancelledError):
         # Stopped before the run began (e.g. while the plan was read): nothing was sent.
         print("econ-import: interrupted before anything was sent", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return run.EXIT_INTERRUPTED
 
 
 def _configure_logging() -> None:
@@ -250,13 +237,13 @@ def _map(args: argparse.Namespace) -> int:
 async def _import(args: argparse.Namespace) -> int:
     dry_run = args.dry_run or args.command == "validate"
     steps = _steps(args)
-    prepared = prepare(steps, mode=args.mode)  # every input and mapping checked first
-    report_dir = args.report or DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
-    settings = RunSettings(
+    prepared = run.prepare(steps, mode=args.mode)  # every input and mapping checked first
+    report_dir = args.report or run.DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    settings = run.RunSettings(
         steps=tuple(steps),
         report_dir=report_dir,
         journal=_journal_path(args),
-        ledger=None if args.sandbox else default_ledger(),
+        ledger=None if args.sandbox else state.default_ledger(),
         mode=args.mode,
         concurrency=args.concurrency,
         dry_run=dry_run,
@@ -269,12 +256,12 @@ async def _import(args: argparse.Namespace) -> int:
     wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
     known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
     with _stop_on_signals():
-        async with _connection(args, enabled=bool(wants_api)) as api:
-            if api is not None and not dry_run:
-                total = await print_plan(prepared, api)
+        async with _connection(args, enabled=bool(wants_api)) as connection:
+            if connection is not None and not dry_run:
+                total = await run.print_plan(prepared, connection)
                 settings = replace(settings, total_rows=total)
-            outcome = await run_import(settings, prepared, api=api, secrets=known)
-    print_outcome(outcome)
+            outcome = await run.run_import(settings, prepared, api=connection, secrets=known)
+    run.print_outcome(outcome)
     return outcome.exit_code
 
 
@@ -285,6 +272,8 @@ def _stop_on_signals() -> Iterator[None]:
     Only the first signal cancels: a second one while the report is being written must
     not interrupt that, so the handlers remove themselves when they fire.
     """
+    import asyncio
+
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -308,14 +297,14 @@ def _stop_on_signals() -> Iterator[None]:
             )
 
 
-def _steps(args: argparse.Namespace) -> list[Step]:
+def _steps(args: argparse.Namespace) -> list[run.Step]:
     if args.job is not None:
         if args.input is not None:
             raise _usage("give either an input file or --job, not both")
-        return list(load_job(args.job))
+        return list(run.load_job(args.job))
     if args.input is None:
         raise _usage("give an input file (or --job FILE)")
-    return [Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
+    return [run.Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
 
 
 def _journal_path(args: argparse.Namespace) -> Path | None:
@@ -323,47 +312,44 @@ def _journal_path(args: argparse.Namespace) -> Path | None:
         return Path(args.journal)
     if args.sandbox:
         return None  # the embedded sandbox starts empty: there is nothing to resume
-    return default_journal()
+    return state.default_journal()
 
 
 def _forget(args: argparse.Namespace) -> int:
     """Remove one agreement's ledger entries and say how many went."""
-    from pipeline.state import forget, target_id
-
-    api = settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens: ConfigError
-    path = default_ledger()
-    removed = forget(
-        path, target=target_id(api.base_url, api.agreement_grant_token), entity=args.entity
-    )
+    connection = api.settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens
+    path = state.default_ledger()
+    target = state.target_id(connection.base_url, connection.agreement_grant_token)
+    removed = state.forget(path, target=target, entity=args.entity)
     what = f"{args.entity} of " if args.entity else ""
     if not removed:
-        print(f"the ledger {path} holds nothing of {what}the agreement at {api.base_url}")
+        print(f"the ledger {path} holds nothing of {what}the agreement at {connection.base_url}")
         return 0
     counts = ", ".join(f"{n} {name}" for name, n in sorted(removed.items()))
-    print(f"removed from the ledger {path}: {counts} (agreement at {api.base_url})")
+    print(f"removed from the ledger {path}: {counts} (agreement at {connection.base_url})")
     return 0
 
 
 @asynccontextmanager
 async def _connection(
     args: argparse.Namespace, *, enabled: bool
-) -> AsyncIterator[ApiSettings | None]:
+) -> AsyncIterator[api.ApiSettings | None]:
     """API settings from flags and environment; with --sandbox, a sandbox to point at."""
     if not enabled:
         yield None
         return
-    fixed: int | None = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
-    most: int = getattr(args, "max_concurrency", DEFAULT_MAX_CONCURRENCY)
+    fixed: int | None = getattr(args, "concurrency", run.DEFAULT_CONCURRENCY)
+    most: int = getattr(args, "max_concurrency", api.DEFAULT_MAX_CONCURRENCY)
     if args.sandbox:
         from pipeline.sandbox import SandboxConfig, run_sandbox
 
         env = {**SANDBOX_TOKENS, **{k: os.environ[k] for k in SANDBOX_TOKENS if _has(k)}}
         async with run_sandbox(SandboxConfig()) as sandbox:
-            api = settings_from_env(base_url=sandbox.url, env=env)
-            yield replace(api, concurrency=fixed, max_concurrency=most)
+            found = api.settings_from_env(base_url=sandbox.url, env=env)
+            yield replace(found, concurrency=fixed, max_concurrency=most)
         return
-    api = settings_from_env(base_url=args.base_url, env=os.environ)
-    yield replace(api, concurrency=fixed, max_concurrency=most)
+    found = api.settings_from_env(base_url=args.base_url, env=os.environ)
+    yield replace(found, concurrency=fixed, max_concurrency=most)
 
 
 def _has(name: str) -> bool:
@@ -375,11 +361,9 @@ def _has_tokens() -> bool:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from pipeline.run import export_entity
-
-    async with _connection(args, enabled=True) as api:
-        assert api is not None
-        count = await export_entity(entity(args.entity), args.output, api=api)
+    async with _connection(args, enabled=True) as connection:
+        assert connection is not None
+        count = await run.export_entity(entity(args.entity), args.output, api=connection)
     print(f"wrote {count} {args.entity} to {args.output}")
     return 0
 

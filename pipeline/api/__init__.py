@@ -1,4 +1,16 @@
-"""TODO api."""
+"""The API client: HTTP, pacing, retries and what a response means.
+
+Takes in: ``ApiSettings`` (where the API is, the tokens, retry and window policies).
+Gives out: an ``ApiClient`` that sends one request at a time through the pacer and the
+adaptive window, retries what may be retried, and turns an error body into ``RowError``
+records; the endpoint URLs of each entity; the time a run will take.
+
+Modules: ``client``, ``settings``, ``ratelimit`` (pacing), ``concurrency`` and ``window``
+(how many in flight), ``retry``, ``error_bodies``, ``endpoints``, ``plan_time``.
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

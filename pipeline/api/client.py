@@ -5,9 +5,9 @@
 - ``ApiClient._transport_error`` is the one place aiohttp/asyncio errors become this
   package's errors: ``RetriableError`` when the request never left, ``AmbiguousWriteError``
   when a write went out and its answer was lost;
-- ``RetryPolicy`` (``pipeline.retry``) says how long to wait, ``Pacer``
-  (``pipeline.ratelimit``) when the next request may go; ``ApiSettings``
-  (``pipeline.api_settings``, re-exported here) where the API is.
+- ``RetryPolicy`` (``pipeline.api.retry``) says how long to wait, ``Pacer``
+  (``pipeline.api.ratelimit``) when the next request may go; ``ApiSettings``
+  (``pipeline.api.settings``, re-exported here) where the API is.
 
 Every write may carry an ``Idempotency-Key``: the live API replays the first response to a
 repeat for one hour (API-FACTS.md "Idempotency"), so a retry with the same key cannot
@@ -36,7 +36,6 @@ from pipeline.errors import (
 )
 from pipeline.redact import Redactor
 
-from .concurrency import Window
 from .ratelimit import CALL_COST_HEADER, RATE_HEADER, Pacer
 from .retry import parse_retry_after
 from .settings import (
@@ -48,6 +47,7 @@ from .settings import (
     ApiSettings,
     settings_from_env,
 )
+from .window import Window
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -143,7 +143,7 @@ class ApiClient:
     ) -> None:
         self.settings = settings
         self.pacer = pacer if pacer is not None else Pacer()
-        #: How many writes may be in flight; ``pipeline.writer``'s workers take permits.
+        #: How many writes may be in flight; ``pipeline.write.writer``'s workers take permits.
         self.window = Window(settings.window)
         self.stats = ClientStats()
         self._rng = rng if rng is not None else random.Random()

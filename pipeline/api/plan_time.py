@@ -6,7 +6,7 @@ window (``window`` requests in flight, each taking ``latency_s``: at most
 ``window ÷ latency_s`` calls a second, Little's law, of which ``WINDOW_FILL`` is reached).
 While the window is faster than the refill, the bucket drains at the difference; once it
 is empty the refill rate sets the pace. Pacing keeps a small reserve
-(``pipeline.ratelimit``), which is not counted as available.
+(``pipeline.api.ratelimit``), which is not counted as available.
 """
 
 from __future__ import annotations

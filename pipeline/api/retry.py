@@ -2,7 +2,7 @@
 
 Split in small pieces (the singer_sdk way): ``RetryPolicy`` says how long to wait before a
 retry and how many attempts there are; ``parse_retry_after`` reads the header; deciding
-*whether* a response is worth retrying is ``pipeline.client.classify``'s job alone.
+*whether* a response is worth retrying is ``pipeline.api.client.classify``'s job alone.
 
 ``Retry-After`` on 429 is not documented for e-conomic (API-FACTS.md "Rate limits and fair
 use"), so the policy works without it and only honours it when a server sends it.

@@ -3,7 +3,7 @@
 A small frozen value, checked on construction (a bad URL or concurrency is a
 ``ConfigError`` before any request); the tokens never show in its ``repr``.
 ``settings_from_env`` builds one from ``--base-url`` and the environment, the way the CLI
-does. ``pipeline.client`` re-exports both, so callers need not know this module.
+does. ``pipeline.api.client`` re-exports both, so callers need not know this module.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ DEFAULT_BASE_URL = "https://restapi.e-conomic.com"
 ENV_APP_SECRET = "ECONOMIC_APP_SECRET_TOKEN"
 ENV_AGREEMENT_GRANT = "ECONOMIC_AGREEMENT_GRANT_TOKEN"
 ENV_BASE_URL = "ECONOMIC_BASE_URL"
-#: ``None``: the in-flight window adapts to the budget (``pipeline.concurrency``).
+#: ``None``: the in-flight window adapts to the budget (``pipeline.api.concurrency``).
 DEFAULT_CONCURRENCY: int | None = None
 DEFAULT_TIMEOUT_S = 30.0
 #: Below the live API's one-hour idempotency cache (API-FACTS.md "Idempotency"), so a key

@@ -1,6 +1,6 @@
 """Turn a cell's text into the JSON value a property takes.
 
-Every cell is read as text (``pipeline.readers``); this is the one place that decides
+Every cell is read as text (``pipeline.read.readers``); this is the one place that decides
 what ``"ja"``, ``"1.234,50"`` or ``"007"`` means for a property of a given type. Both the
 validator (to check ranges on the converted value) and the payload builder call it.
 """

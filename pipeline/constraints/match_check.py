@@ -3,7 +3,7 @@
 Each property must be filterable for the entity ("Filterable properties" of the
 collection, spec/000 GET /customer-groups and spec/001 GET /customers, /contacts,
 /delivery-locations: ``Entity.filterable``) and produced by the mapping, so that a mistake
-is found before any request. How a rule finds records is ``pipeline.match_rules``.
+is found before any request. How a rule finds records is ``pipeline.write.match_rules``.
 """
 
 from __future__ import annotations

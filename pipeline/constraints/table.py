@@ -86,7 +86,7 @@ class Link:
 
     Only the customer PUT schema has these (customers.customerNo.put.schema.json:
     ``attention``, ``customerContact``, ``defaultDeliveryLocation``), and the target must
-    exist first: the importer sets them after the children's steps (``pipeline.links``).
+    exist first: the importer sets them after the children's steps (``pipeline.write.links``).
     ``key_path`` names the target by the source key of a child row instead of its number.
     """
 

@@ -1,4 +1,15 @@
-"""TODO draft."""
+"""Drafting a mapping from a person's own file: ``econ-import map``.
+
+Takes in: a file (through ``pipeline.read``) and the entity it holds.
+Gives out: a draft (each column's property, transforms and how sure the match is), the
+mapping file written from it, and the table ``map`` prints.
+
+Modules: ``drafter`` (headers and values to a draft), ``profile`` (what a column's values
+look like), ``render`` (the TOML file and the table).
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

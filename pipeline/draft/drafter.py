@@ -1,8 +1,8 @@
 """``econ-import map``: draft a mapping from a file's headers and values.
 
-Each column is placed on a property by its header (``pipeline.headers``: the synonym
+Each column is placed on a property by its header (``pipeline.mapping.headers``: the synonym
 table, fuzzy-matched) or, when the header says nothing, by its values
-(``pipeline.profile``: CVR, EAN, postal codes, e-mails, web addresses, phone numbers).
+(``pipeline.draft.profile``: CVR, EAN, postal codes, e-mails, web addresses, phone numbers).
 The values then shape the rule: Danish-style numbers get ``decimal-comma``, yes/no words
 a value map to true/false, names where a reference wants a number ``lookup = "name"``.
 Values that cannot be the property's type leave the column unplaced, with the reason.
@@ -11,7 +11,7 @@ Two columns for one property: the better score keeps it, the other is commented.
 empty, preferably one whose header reads like an id (``Kundekode``, ``Record ID``), else
 the one placed on the entity's own number (``customerNumber``).
 
-``render_mapping`` (``pipeline.draft_toml``) writes the draft as a normal mapping file.
+``render_mapping`` (``pipeline.draft.render``) writes the draft as a normal mapping file.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a column's values look like: the value half of ``econ-import map``.
 
-A column is read as text (``pipeline.readers``) and sorted into one ``kind`` by its
+A column is read as text (``pipeline.read.readers``) and sorted into one ``kind`` by its
 non-empty cells: 8-digit CVR numbers, 13-digit EAN numbers, 4-digit Danish postal codes,
 e-mail addresses, web addresses, phone numbers, yes/no words, whole numbers, numbers
 written the Danish way (``1.234,50``) or with a decimal point, else text. A kind needs

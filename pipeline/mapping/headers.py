@@ -1,4 +1,4 @@
-"""Which property a column header names: the synonym table (``pipeline.synonyms``) matched
+"""Which property a column header names: the synonym table (``pipeline.mapping.synonyms``) matched
 with rapidfuzz, tolerant of case, punctuation, spacing and abbreviations.
 
 Both ``econ-import map`` (``pipeline.draft``) and the importer's "did you mean" hints

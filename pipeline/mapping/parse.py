@@ -67,7 +67,7 @@ def identity_mapping(entity: Entity, columns: Sequence[str]) -> Mapping:
 
 
 def __suggest_property(entity: Entity, header: str, valid: Sequence[str]) -> str:
-    """``'Postnummer' (did you mean 'zip'?)``: the synonym table first (``pipeline.headers``,
+    """``'Postnummer' (did you mean 'zip'?)``: the synonym table first (``.headers``,
     the same matcher as ``econ-import map``), then the closest property path."""
     match = match_header(entity.name, header)
     if match is not None and match.property in valid:

@@ -22,7 +22,7 @@ choices, and constants are checked against ``pipeline.constraints`` up front::
 
 Transforms run in the order given, then the value map (exact match after transforms;
 ``"*"`` catches every other non-empty value; unmatched values pass through for the
-validator to judge). Everything stays text until ``pipeline.convert``.
+validator to judge). Everything stays text until ``pipeline.constraints.convert``.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class Mapping:
     path: Path | None = None
     ignored: tuple[str, ...] = ()
     sheet: str | None = None
-    match: MatchRule = ()  # pipeline.match_rules
+    match: MatchRule = ()  # pipeline.write.match_rules
 
     def check_columns(self, columns: Sequence[str], *, source: str | Path | None = None) -> None:
         """ConfigError naming the source columns this mapping needs that ``columns`` lacks."""

@@ -2,7 +2,7 @@
 
 The words themselves are data, in ``synonyms.toml`` beside this module (one table per
 entity, property path -> words; ``[keys]``: words for a source-system id column); the
-folding rules are here; ``pipeline.headers`` matches a header against both. Case,
+folding rules are here; ``pipeline.mapping.headers`` matches a header against both. Case,
 punctuation, spacing, æ/ø/å and umlauts, and ``no``/``nr``/``number``/``nummer`` are
 folded, so one spelling of a word is enough. To teach the drafter a new header, add the
 word to its property in the TOML file (tests check every path is a property).

@@ -1,4 +1,15 @@
-"""TODO read."""
+"""Reading files: the first stage. CSV and workbooks (XLSX, XLS, ODS, XLSB) as text.
+
+Takes in: a path, and which sheet and how many lines above the header row.
+Gives out: a ``Table`` (its headers, the row numbers people see, and chunks of text cells,
+never a guessed type) and the file's ``fingerprint``, which the journal keys runs by.
+
+Modules: ``readers`` (open a file, sniff CSV), ``xlsx`` (workbooks, with
+python-calamine), ``table`` (a table's shape and records to DataFrame chunks).
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

@@ -1,17 +1,18 @@
 """Read CSV files and workbooks as tables of text: the first stage of an import.
 
 Every cell is read as text, never guessed: a zip code ``0800``, a phone number ``0045..``
-or a CVR number keeps its leading zeros; ``pipeline.convert`` later decides what the text
-means for its property. Rows keep the number the user sees in the spreadsheet (header is
-row 1, so the first data row is 2), blank rows are skipped without renumbering the rest,
-and files are read in chunks so memory stays flat however long they are.
+or a CVR number keeps its leading zeros; ``pipeline.constraints.convert`` later decides
+what the text means for its property. Rows keep the number the user sees in the
+spreadsheet (header is row 1, so the first data row is 2), blank rows are skipped without
+renumbering the rest, and files are read in chunks so memory stays flat however long they
+are.
 
 CSV: UTF-8 (with or without BOM), UTF-16 with a BOM (Excel's "Unicode text"), else
 Windows-1252; the delimiter is sniffed among ``, ; TAB |``. The fast path is pandas' C
 parser; a row longer than the header stops it, and the rest is then read with the ``csv``
 module, which tells harmless trailing delimiters from real stray values. Workbooks
-(``.xlsx .xlsm .xlsb .xls .ods``) are read with python-calamine (``pipeline.xlsx``);
-``pipeline.table`` holds what both share (``Table``, the header rules, records to
+(``.xlsx .xlsm .xlsb .xls .ods``) are read with python-calamine (``pipeline.read.xlsx``);
+``pipeline.read.table`` holds what both share (``Table``, the header rules, records to
 chunks). Every problem with the file is an ``InputError`` of one line.
 """
 

@@ -1,6 +1,6 @@
 """An opened input's shape: ``Table``, the header rules, and records to DataFrame chunks.
 
-Shared by the CSV reader (``pipeline.readers``) and the XLSX reader (``pipeline.xlsx``):
+Shared by the CSV reader (``pipeline.read.readers``) and the XLSX reader (``pipeline.read.xlsx``):
 the header's empty cells at either end are ignored and any other empty or repeated name
 fails; a value outside the named columns fails naming its cell; blank rows are skipped
 without renumbering the rest.
@@ -46,7 +46,7 @@ class Table:
     def chunks(self, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[pd.DataFrame]:
         """DataFrames of str ('' when empty), indexed by spreadsheet row, blank rows removed."""
         if self._reader is None:
-            raise RuntimeError("Table has no reader: open it with pipeline.readers.open_table")
+            raise RuntimeError("Table has no reader: open it with pipeline.read.readers.open_table")
         yield from self._reader(self, size)
 
 

@@ -9,7 +9,7 @@ The sheet is the first visible worksheet unless one is named; a name that is not
 fails listing the sheets (and the closest one). Every cell becomes the text Excel shows:
 ``12`` not ``12.0``, dates in ISO form, at most 15 significant digits. Row numbers are the
 ones Excel shows, also when the data does not start at A1. Called through
-``pipeline.readers.open_table`` and ``list_sheets``.
+``pipeline.read.readers.open_table`` and ``list_sheets``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,16 @@
-"""TODO report."""
+"""The report: what became of every row, in files a person can fix and import again.
+
+Takes in: ``RowResult``s with each row's original cells, the ``Summary``, a preview's
+changes.
+Gives out: results.csv, errors.jsonl, warnings.jsonl, errors.csv/xlsx per input,
+summary.json, changes.csv/xlsx; every cell through the run's ``Redactor``.
+
+Modules: ``writer`` (``ReportWriter``), ``inputs`` (each input's errors files), ``xlsx``,
+``changes``.
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

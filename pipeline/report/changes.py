@@ -1,4 +1,4 @@
-"""changes.csv and changes.xlsx: a preview's planned writes (``pipeline.changes``).
+"""changes.csv and changes.xlsx: a preview's planned writes (``pipeline.write.changes``).
 
 - ``changes.csv``: ``CHANGE_COLUMNS``, one line per property a ``create`` sets and one per
   property an ``update`` changes; unchanged and skipped rows have no lines.
@@ -6,7 +6,7 @@
   widths, ``old`` and ``new`` side by side and tinted.
 
 Every cell passes through the run's ``Redactor``; the CSV's cells through ``neutralise``
-and the workbook's are text cells (``pipeline.report_xlsx.text_cell``), so none can run as
+and the workbook's are text cells (``pipeline.report.xlsx.text_cell``), so none can run as
 a formula. Both are streamed: a long preview costs no memory per line.
 """
 

@@ -20,7 +20,7 @@ Files (all text passes through the run's ``Redactor``; no token ever reaches a r
 Formula safety: every cell of results.csv and errors.csv goes through ``neutralise``;
 whoever reads errors.csv back applies ``pipeline.redact.unneutralise`` to headers and
 cells. errors.xlsx stores text cells, which never run, and needs no prefix
-(``pipeline.report_xlsx``).
+(``pipeline.report.xlsx``).
 
 Streaming: rows are buffered as whole lines and written out every ``FLUSH_EVERY_ROWS``
 rows or ``FLUSH_EVERY_SECONDS``, so a crash leaves a valid results.csv (whole lines) for

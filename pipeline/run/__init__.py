@@ -1,4 +1,17 @@
-"""TODO run."""
+"""The run: ties the stages together for one command.
+
+Takes in: ``RunSettings`` (the steps of a job, the mode, the report folder, the state
+files) and ``ApiSettings``.
+Gives out: a ``RunOutcome`` (summary, exit code, report paths, why it stopped), the
+plan and the summary on the console, and ``export``'s files.
+
+Modules: ``importer`` (``prepare`` every input first, then ``run_import``), ``inputs``
+(open and read each input), ``stopping`` (every row accounted for when a run stops),
+``link_report``, ``settings``, ``job``, ``console``, ``progress``, ``export``.
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

@@ -8,13 +8,10 @@ from .importer import EXIT_NOT_STARTED as EXIT_NOT_STARTED
 from .importer import run_import as run_import
 from .inputs import prepare as prepare
 from .job import load_job as load_job
-from .progress import DEFAULT_PROGRESS_INTERVAL_S as DEFAULT_PROGRESS_INTERVAL_S
-from .progress import ENV_PROGRESS_INTERVAL as ENV_PROGRESS_INTERVAL
 from .settings import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
+from .settings import DEFAULT_PROGRESS_INTERVAL_S as DEFAULT_PROGRESS_INTERVAL_S
 from .settings import DEFAULT_REPORT_ROOT as DEFAULT_REPORT_ROOT
+from .settings import ENV_PROGRESS_INTERVAL as ENV_PROGRESS_INTERVAL
 from .settings import MODES as MODES
 from .settings import RunSettings as RunSettings
 from .settings import Step as Step
-from .stopping import STOP_INTERRUPTED as STOP_INTERRUPTED
-from .stopping import STOPPED_CODE as STOPPED_CODE
-from .stopping import uncancel as uncancel

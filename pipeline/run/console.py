@@ -127,7 +127,7 @@ def plan_lines(
     """The plan: rows, calls, time at the budget and latency, and a fair-use warning.
 
     The time counts the tokens available now and ``window`` requests in flight taking
-    ``latency_s`` each (``pipeline.plan_time``).
+    ``latency_s`` each (``pipeline.api.plan_time``).
     """
     lines = [f"Plan: {rows} rows in {inputs} input(s), about {calls} API calls."]
     seconds = estimate_seconds(calls, budget=budget, latency_s=latency_s, window=window)

@@ -1,10 +1,10 @@
 """A whole import run: check every input first, then send step by step, then report.
 
-``prepare`` (``pipeline.inputs``) opens every input and checks every mapping before the
+``prepare`` (``pipeline.run.inputs``) opens every input and checks every mapping before the
 first request, so a configuration mistake costs nothing. ``run_import`` then walks the
 steps in dependency order, one chunk at a time (memory stays flat however long the
 file), and leaves a report in which every input row has exactly one line, however the
-run ends (``pipeline.stopping``).
+run ends (``pipeline.run.stopping``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from pipeline.write import (
     ParentIndex,
     StepContext,
     Summary,
+    WriteContext,
     change_counts,
     run_links,
     uncancel,
@@ -273,7 +274,7 @@ async def _run_steps(
                 settings, step, client=client, state=state, parents=parents, preview=preview
             )
             ctx.record_parents = has_children and step.entity.name == "customers"
-            ctx.on_settled = progress.settle
+            ctx.write.on_settled = progress.settle
             ctx.links = links.book if preview is None else None  # a preview links nothing
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
@@ -366,30 +367,29 @@ async def _context(
     deciding = not settings.dry_run or preview is not None
     if client is not None and deciding:
         existing = ExistingRecords(client, step.entity, match=step.mapping.match)
-    return StepContext(
+    write = WriteContext(
         source=step.label,
         sheet=step.source.sheet,
         source_id=step.source.source_id,
         entity=step.entity,
-        mapping=step.mapping,
-        validator=Validator(
-            step.entity,
-            update=settings.mode == "update",
-            partial=settings.mode in ("update", "upsert"),
-            key_column=step.mapping.key,
-        ),
         mode=settings.mode,
         retry_failed=settings.retry_failed,
         concurrency=settings.concurrency,
-        parents=parents,
+        match=step.mapping.match,
         client=client if deciding else None,
         journal=journal,
         ledger=ledger,
-        names=names,
         existing=existing,
         journal_states=journal.states(step.source.source_id) if journal else {},
         preview=preview,
     )
+    validator = Validator(
+        step.entity,
+        update=settings.mode == "update",
+        partial=settings.mode in ("update", "upsert"),
+        key_column=step.mapping.key,
+    )
+    return StepContext(write, step.mapping, validator, parents, names=names)
 
 
 def _succeeded(summary: Summary) -> int:

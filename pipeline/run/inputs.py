@@ -55,7 +55,7 @@ def prepare(steps: Sequence[Step], *, mode: str | None = None) -> list[PreparedS
     """Open every input and check every mapping; raises before anything is sent.
 
     With ``mode``, a mapping that renumbers customers (``currentCustomerNumber``) must be
-    run in a mode that updates (``pipeline.renumber``).
+    run in a mode that updates (``pipeline.write.renumber``).
     """
     if not steps:
         raise ConfigError("nothing to import: give an input file or --job")
@@ -144,7 +144,7 @@ def begin_input(report: ReportWriter, step: PreparedStep) -> None:
 
 
 def has_links(step: PreparedStep) -> bool:
-    """True when the input's rows may ask for links (``pipeline.links``)."""
+    """True when the input's rows may ask for links (``pipeline.write.links``)."""
     return any(path in LINK_COLUMNS for path in step.mapping.properties())
 
 

@@ -1,7 +1,7 @@
 """The link phase's outcomes in the report: each linked customer row's ``links`` cell.
 
 A customer row is reported when its own write is answered, long before its links are set
-(``pipeline.link_phase`` runs after the children's steps), so the links are added to the
+(``pipeline.write.link_phase`` runs after the children's steps), so the links are added to the
 report afterwards (``ReportWriter.amend``): the ``links`` cell of results.csv, the errors
 of a failed link in errors.jsonl, and the row, with its original cells read again from
 its input, in its input's errors files, so it can be fixed and imported again.

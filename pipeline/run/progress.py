@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from pipeline.write import SUCCEEDED, Status
 
-ENV_PROGRESS_INTERVAL = "ECONOMIC_IMPORT_PROGRESS_INTERVAL"
-DEFAULT_PROGRESS_INTERVAL_S = 10.0
+from .settings import DEFAULT_PROGRESS_INTERVAL_S
+
 ProgressMode = Literal["bar", "lines", "off"]
 
 

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .progress import DEFAULT_PROGRESS_INTERVAL_S
+#: Seconds between progress lines off a terminal (``pipeline.run.progress``), and the
+#: environment variable that sets them.
+ENV_PROGRESS_INTERVAL = "ECONOMIC_IMPORT_PROGRESS_INTERVAL"
+DEFAULT_PROGRESS_INTERVAL_S = 10.0
 
 Mode = Literal["create", "upsert", "update"]
 
@@ -17,7 +20,7 @@ MODES: dict[str, str] = {
     "update": "PUT only; an absent record is rejected as not found",
 }
 
-#: ``None``: the in-flight window adapts to the budget (``pipeline.concurrency``).
+#: ``None``: the in-flight window adapts to the budget (``pipeline.api.concurrency``).
 DEFAULT_CONCURRENCY: int | None = None
 #: Rows per batch of an import. A batch is sent before the next is read, so this is also
 #: how often the progress bar moves (5,000 rows take minutes at the API's rate limit).
@@ -47,7 +50,7 @@ class RunSettings:
     report_dir: Path
     journal: Path | None
     mode: Mode = "create"
-    #: The ledger of what each agreement holds (``pipeline.ledger``); None keeps it in
+    #: The ledger of what each agreement holds (``pipeline.state.ledger``); None keeps it in
     #: memory for this run only (``--sandbox``, library use without a state folder).
     ledger: Path | None = None
     concurrency: int | None = DEFAULT_CONCURRENCY

@@ -64,9 +64,9 @@ async def guarded_batch(ctx: StepContext, raw: pd.DataFrame) -> tuple[list[RowRe
     message = f"not finished: the run stopped ({reason}); run the same command again to resume"
     stopped = stopped_rows(
         raw,
-        source=ctx.source,
-        sheet=ctx.sheet,
-        target=ctx.entity,
+        source=ctx.write.source,
+        sheet=ctx.write.sheet,
+        target=ctx.write.entity,
         mapping=ctx.mapping,
         message=message,
     )

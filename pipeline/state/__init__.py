@@ -1,4 +1,15 @@
-"""TODO state."""
+"""The journal and the ledger: what the importer remembers between requests and runs.
+
+Takes in: the state folder (``$ECONOMIC_IMPORT_HOME`` or the platform's), an input's
+fingerprint, an agreement (hashed from its URL and grant token, never stored).
+Gives out: the ``Journal`` (each sent row's state, key and answer within a run, for
+resume) and the ``Ledger`` (each imported row's identity and record id, across runs).
+
+Modules: ``journal`` and ``journal_store`` (its SQLite file), ``ledger``, ``folder``.
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

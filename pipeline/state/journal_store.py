@@ -1,6 +1,6 @@
 """The journal's SQLite file: its schema, opening it, and reading its rows back.
 
-``pipeline.journal`` holds the logic (runs, row states, keys); this module only the
+``pipeline.state.journal`` holds the logic (runs, row states, keys); this module only the
 storage: the tables, a connection that survives a killed process, the fingerprint check
 of an unfinished run, and rows turned back into ``RowState`` records.
 """

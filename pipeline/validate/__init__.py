@@ -1,4 +1,16 @@
-"""TODO validate."""
+"""Validating: every mapped row checked against the documented constraints.
+
+Takes in: mapped chunks (text per property path) and the entity's constraints table.
+Gives out: a ``ChunkValidation`` per chunk: the valid rows converted, each invalid row's
+errors (property, code, message, value), the warnings, and duplicates across the file.
+
+Modules: ``validator`` (the pandera schemas and ``Validator``), ``checks`` (vectorised
+column checks), ``warnings`` (accepted but probably wrong), ``first_seen`` (the first row
+of a value across chunks).
+
+Other stages use only the names in ``__init__.pyi``; the modules are private to the
+stage, and each name loads its module on first use.
+"""
 
 import lazy_loader as lazy
 

@@ -16,7 +16,7 @@ code and wording. Python work is done per flagged cell only, which keeps a valid
 
 Across rows (spec/001 customerNumber: "a positive unique numerical identifier"), a number
 or source key seen earlier in the same file makes every later row with it invalid; see
-``Validator`` for why the first occurrence stands. Warnings (``pipeline.validate_warnings``:
+``Validator`` for why the first occurrence stands. Warnings (``pipeline.validate.warnings``:
 a malformed e-mail, a currency that is no ISO 4217 code, a Danish CVR that is not 8 digits)
 never stop a row: the API accepts those values.
 """
@@ -189,7 +189,7 @@ class Validator:
 
     ``partial`` (``--mode update`` and ``upsert``): a row may hold only what identifies
     its record and the columns it changes, so the required properties are not checked
-    here but once what exists is known (``pipeline.decide``); every given cell still is.
+    here but once what exists is known (``pipeline.write.decide``); every given cell still is.
     A child still needs its parent, which is how it is found.
     """
 

@@ -36,3 +36,4 @@ from .renumber import CURRENT_NUMBER as CURRENT_NUMBER
 from .renumber import RENUMBER_MODES as RENUMBER_MODES
 from .step import RowWork as RowWork
 from .step import StepContext as StepContext
+from .step import WriteContext as WriteContext

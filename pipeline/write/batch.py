@@ -1,7 +1,7 @@
 """One batch of rows from mapped text to final results: the import's inner loop.
 
 For each chunk of an input: map, validate, resolve names and parents, look up what already
-exists, decide, send (``pipeline.send``, which journals every write), and turn every
+exists, decide, send (``pipeline.write.send``, which journals every write), and turn every
 outcome into exactly one ``RowResult`` per row, in input order.
 
 Rows stopped locally (invalid, or a parent that was not imported) get their result from
@@ -37,7 +37,7 @@ KEY_COLUMN = "_key"
 #: so that the cell's other checks (required, type) still run.
 UNRESOLVED_PLACEHOLDER = "1"
 #: Columns of a mapped chunk that are bookkeeping, not part of a row's record; a
-#: customer's links are set after its children's steps (``pipeline.link_phase``).
+#: customer's links are set after its children's steps (``pipeline.write.link_phase``).
 _NOT_RECORDED = (KEY_COLUMN, PARENT_KEY_PATH, *LINK_COLUMNS)
 
 
@@ -62,13 +62,13 @@ class _Chunk:
         self, ctx: StepContext, row: int, key: str, status: Status, errors: list[RowError]
     ) -> None:
         """Give ``row`` its result without a request."""
-        if ctx.on_settled is not None:
-            ctx.on_settled(status)
+        if ctx.write.on_settled is not None:
+            ctx.write.on_settled(status)
         self.settled[row] = RowResult(
-            ctx.source,
-            ctx.sheet,
+            ctx.write.source,
+            ctx.write.sheet,
             row,
-            ctx.entity.name,
+            ctx.write.entity.name,
             key,
             status,
             errors=errors,
@@ -96,27 +96,31 @@ async def process_batch(
         checked=ctx.validator.validate(mapped),
         rows=mapped.index.tolist(),
         keys=mapped[KEY_COLUMN].tolist(),
-        numbers=_column(mapped, ctx.entity.key),
+        numbers=_column(mapped, ctx.write.entity.key),
     )
     _settle_invalid(ctx, chunk, name_errors)
     parents = _resolve_parents(ctx, chunk)
-    if ctx.client is None:
+    if ctx.write.client is None:
         results = _dry_results(ctx, chunk)
     else:
         results = await _send(ctx, chunk, parents, works=[] if works is None else works)
     if ctx.record_parents:
         _record_parents(ctx, chunk, results)
-    if ctx.client is not None and CURRENT_NUMBER in mapped.columns:
+    if ctx.write.client is not None and CURRENT_NUMBER in mapped.columns:
         current = mapped[CURRENT_NUMBER].tolist()
         follow_renumbers(
-            current, results, parents=ctx.parents, journal=ctx.journal, ledger=ctx.ledger
+            current,
+            results,
+            parents=ctx.parents,
+            journal=ctx.write.journal,
+            ledger=ctx.write.ledger,
         )
-    if ctx.links is not None and ctx.client is not None:
-        if ctx.entity.parent is None:
-            ctx.links.want(mapped, results, source_id=ctx.source_id)
+    if ctx.links is not None and ctx.write.client is not None:
+        if ctx.write.entity.parent is None:
+            ctx.links.want(mapped, results, source_id=ctx.write.source_id)
         else:
             ctx.links.record_children(
-                ctx.entity.name, chunk.keys, parents, results, journal=ctx.journal
+                ctx.write.entity.name, chunk.keys, parents, results, journal=ctx.write.journal
             )
     return results
 
@@ -165,7 +169,7 @@ def _settle_invalid(
 def _resolve_parents(ctx: StepContext, chunk: _Chunk) -> dict[int, str]:
     """Each open child row's parent customer number; rows whose parent cannot be had are
     settled (``skipped`` or ``invalid``)."""
-    if ctx.entity.parent is None:
+    if ctx.write.entity.parent is None:
         return {}
     keys = _column(chunk.mapped, PARENT_KEY_PATH)
     numbers = _column(chunk.mapped, PARENT_NUMBER_PATH)
@@ -188,7 +192,12 @@ def _resolve_parents(ctx: StepContext, chunk: _Chunk) -> dict[int, str]:
 
 def _dry_results(ctx: StepContext, chunk: _Chunk) -> list[RowResult]:
     """A dry run's results: validation already proved that every other row converts."""
-    source, sheet, name, valid = ctx.source, ctx.sheet, ctx.entity.name, Status.VALID
+    source, sheet, name, valid = (
+        ctx.write.source,
+        ctx.write.sheet,
+        ctx.write.entity.name,
+        Status.VALID,
+    )
     settled, warnings = chunk.settled, chunk.checked.warnings
     return [
         settled.get(row)
@@ -216,10 +225,10 @@ async def _send(
         if row in parents:
             work.parent = parents[row]
             record[PARENT_NUMBER_PATH] = work.parent
-        work.payload = build_payload(record, ctx.entity)
+        work.payload = build_payload(record, ctx.write.entity)
         sending.append(work)
     works += sending
-    await send_rows(ctx, sending)
+    await send_rows(ctx.write, sending)
     done = {w.row: w.result for w in sending}
     results: list[RowResult] = []
     for row in rows:
@@ -241,7 +250,7 @@ def _record_parents(ctx: StepContext, chunk: _Chunk, results: list[RowResult]) -
             number=number,
             row=ParentRow(
                 row=result.row,
-                source=ctx.source,
+                source=ctx.write.source,
                 number=number,
                 succeeded=result.status.succeeded or exists,
                 status=result.status.value,

@@ -1,12 +1,12 @@
 """The preview of a dry run with a target: every write the import would send, as lines.
 
 A dry run (``validate``, ``import --dry-run``) that can reach the API decides every row
-against what exists through the import's own path (``pipeline.send``); a write it would
+against what exists through the import's own path (``pipeline.write.send``); a write it would
 send is handed to a ``ChangeSink`` instead of the writer (issue #11, "terraform plan").
 What a line says is decided here (``planned_lines``): one per property a ``create`` sets,
 one per property an ``update`` changes (``old`` what the API holds, ``new`` the row's
-value), as flat property paths and cell text (``pipeline.payload.flatten``). The files
-are written by ``pipeline.report_changes``.
+value), as flat property paths and cell text (``pipeline.mapping.payload.flatten``). The files
+are written by ``pipeline.report.changes``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def planned_lines(
     """``(action, property, old, new)`` for a write of ``payload`` over ``existing``.
 
     A create lists every property it sets; an update every property whose text differs
-    from what the API holds, compared as ``pipeline.decide.is_unchanged`` does (a
+    from what the API holds, compared as ``pipeline.write.decide.is_unchanged`` does (a
     property the row leaves empty is not part of the write, so it is no change).
     """
     new = flatten(payload, entity)
@@ -79,7 +79,7 @@ def change_counts(changes: ChangesReport, *, unchanged: int, skipped: int) -> di
 
 
 class ChangeSink(Protocol):
-    """Where a preview's planned writes go (``pipeline.report_changes.ChangeLog``)."""
+    """Where a preview's planned writes go (``pipeline.report.changes.ChangeLog``)."""
 
     def record(self, place: RowPlace, *, id: str, lines: list[Line]) -> None:
         """Add one row's planned write: its ``planned_lines``."""

@@ -18,7 +18,7 @@ record before a PUT, on the row alone before an upsert's POST. A row that lacks 
 ``invalid``, with local validation's own required errors, and is never sent.
 
 A row that renumbers a customer (``currentCustomerNumber``) is matched by its current
-number; when that is gone, ``pipeline.renumber``'s table decides.
+number; when that is gone, ``pipeline.write.renumber``'s table decides.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def decide(
     """The write (or the settled status) for a valid row in ``mode``.
 
     ``renumber`` is (current number, new number) for a row that renumbers a customer
-    (``pipeline.renumber``): ``existing`` is then the record at the current number and
+    (``pipeline.write.renumber``): ``existing`` is then the record at the current number and
     ``holder`` the one at the new number, if any.
     """
     if renumber[0] and existing is None:

@@ -1,6 +1,6 @@
 """The link phase: after the children's steps, each linked customer is updated once.
 
-For every customer row that asked for links (``pipeline.links``) and whose own write
+For every customer row that asked for links (``pipeline.write.links``) and whose own write
 succeeded, in batches:
 
 1. each link is resolved to a child number locally; a child that is unknown, was not
@@ -8,7 +8,7 @@ succeeded, in batches:
 2. the customers are read fresh (``$in`` look-ups), and a link given by a number this run
    did not see is checked against the customer's own children, only when it would change
    something (one filtered GET per such link);
-3. the links go out through the same path as every other write (``pipeline.send``): one
+3. the links go out through the same path as every other write (``pipeline.write.send``): one
    PUT per customer, of the record it holds now with the links laid over it, so nothing
    else changes; no PUT when the links are already as wanted. Journaled under a source of
    its own (``<customers source>#links``) with idempotency keys, so a run killed between
@@ -28,10 +28,8 @@ from dataclasses import dataclass
 from pipeline.api import ApiClient, collection_url
 from pipeline.constraints import CUSTOMERS, ENTITIES, Link
 from pipeline.errors import ConfigError, FatalError, RetriableError, RowError
-from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import flatten
 from pipeline.state import Journal
-from pipeline.validate import Validator
 
 from .interrupt import STOP_INTERRUPTED, STOPPED_CODE, uncancel
 from .links import (
@@ -45,9 +43,8 @@ from .links import (
 )
 from .matching import ExistingRecords
 from .outcome import Status
-from .parents import ParentIndex
 from .send import send_rows
-from .step import RowWork, StepContext
+from .step import RowWork, WriteContext
 
 #: Customers per batch of the link phase (200 per ``$in`` look-up: five look-ups).
 LINK_BATCH = 1000
@@ -198,19 +195,16 @@ def _context(
     journal: Journal | None,
     existing: ExistingRecords,
     settings: LinkSettings,
-) -> StepContext:
+) -> WriteContext:
     link_source = links_source_id(source_id)
-    return StepContext(
+    return WriteContext(
         source=first.source,
         sheet=first.sheet,
         source_id=link_source,
         entity=CUSTOMERS,
-        mapping=ColumnMapping(CUSTOMERS),
-        validator=Validator(CUSTOMERS, update=True),
         mode="update",
         retry_failed=settings.retry_failed,
         concurrency=settings.concurrency,
-        parents=ParentIndex(None),
         client=client,
         journal=journal,
         existing=existing,

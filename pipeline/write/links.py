@@ -7,7 +7,7 @@ exists, and those need their customer first: customer -> children -> customer ag
 (issue #14). So a customers mapping gives them as *links*, by number
 (``attention.customerContactNumber``) or by the source key of a child row in the same job
 or an earlier run (``attention.key``), and none of them is sent with the customer's own
-write: ``pipeline.link_phase`` sets them after the children's steps.
+write: ``pipeline.write.link_phase`` sets them after the children's steps.
 
 This module is pure: ``LinkBook`` collects, batch by batch, what each customer row wants
 (``want``) and what became of each child row (``record_children``), and ``resolve``
@@ -30,7 +30,7 @@ from pipeline.state import Journal
 from .outcome import RowResult, is_success
 
 #: Every column of a mapped customers chunk that is a link, by number or by key: kept out
-#: of the customer's own write (``pipeline.batch``).
+#: of the customer's own write (``pipeline.write.batch``).
 LINK_COLUMNS = tuple(p for link in CUSTOMERS.links for p in (link.path, link.key_path))
 #: results.csv's ``links`` cell for a customer row whose links were written, already as
 #: wanted, or not set (an error on the row says why).

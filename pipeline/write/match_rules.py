@@ -1,7 +1,7 @@
 """Match rules: how a mapping finds the record a row already has on the server (issue #9).
 
 A mapping may say ``match = ["corporateIdentificationNumber"]`` or ``["name", "zip"]``
-(checked when the mapping is loaded: ``pipeline.match_check``).
+(checked when the mapping is loaded: ``pipeline.constraints.match_check``).
 
 Customers and customer groups are looked up with the API's ``filter``: one numeric
 property with ``$in:[...]`` (at most 200 values), otherwise each row's non-empty values as
@@ -10,7 +10,7 @@ are escaped as API-FACTS.md "Collections" says (``$$ $( $) $* $,``). Contacts an
 locations are matched within their customer, on the records read from its collection.
 
 On both sides values are compared folded (case and runs of white space ignored), the way
-``pipeline.matching.match_key`` compares e-mails and names; an empty cell matches only an
+``pipeline.write.matching.match_key`` compares e-mails and names; an empty cell matches only an
 empty or absent property. A row whose match values are all empty cannot be matched.
 """
 

@@ -8,7 +8,7 @@ How a row is matched to an existing record, per entity (issue #4, "Modes"):
 - contacts: within their customer, by e-mail (case-insensitive), else by name;
 - delivery locations: within their customer, by address and postal code.
 
-A mapping's match rule (``pipeline.match_rules``) adds a second way: customers and groups
+A mapping's match rule (``pipeline.write.match_rules``) adds a second way: customers and groups
 by the API's ``filter`` on the rule's properties, children on their customer's records.
 Each look-up reads a collection once per batch (or once per parent customer), so matching
 costs a few GETs per thousand rows rather than one per row.
@@ -42,7 +42,7 @@ def match_key(entity: Entity, record: Mapping[str, Any]) -> str:
     """The key a row or an API record is matched by, '' when it has none.
 
     ``record`` is flat (property path -> value), as a row's texts or ``flatten`` of JSON.
-    A row that renumbers a customer is matched by its current number (``pipeline.renumber``).
+    A row that renumbers a customer is matched by its current number (``pipeline.write.renumber``).
     """
     if entity.name in ("customers", "customer-groups"):
         current, _ = renumbering(entity, record)

@@ -12,7 +12,7 @@ Per row, in this order of precedence (issue #9):
 
 Nothing is guessed: two or more records matching the rule, or the rule finding another
 record than (1) or (2) say, leave the row unwritten (``skipped``, not a success) with an
-error naming every candidate. What is found then goes through ``pipeline.decide``'s modes
+error naming every candidate. What is found then goes through ``pipeline.write.decide``'s modes
 table as any existing record does.
 """
 
@@ -32,7 +32,7 @@ from .decide import Decision
 from .match_rules import MatchRule, can_match, describe_values, fold, row_values
 from .matching import ExistingRecords, lookup_keys, match_key
 from .outcome import CODE_EXISTS, Status
-from .step import RowWork, StepContext
+from .step import RowWork, WriteContext
 
 #: Two or more records match a row, or its number and its match rule name different ones.
 CODE_AMBIGUOUS = "AMBIGUOUS"
@@ -55,7 +55,7 @@ def identify(work: RowWork) -> None:
     work.identity = row_identity(work.key, work.digest)
 
 
-async def recognise_rows(ctx: StepContext, works: Sequence[RowWork]) -> dict[int, Recognition]:
+async def recognise_rows(ctx: WriteContext, works: Sequence[RowWork]) -> dict[int, Recognition]:
     """Look every row up (a few batched GETs) and tell which record is each row's."""
     assert ctx.existing is not None
     for work in works:
@@ -71,7 +71,7 @@ async def recognise_rows(ctx: StepContext, works: Sequence[RowWork]) -> dict[int
     for work in works:
         entry = entries.get(work.identity)
         found[work.row] = recognise(
-            ctx.entity, work, existing=ctx.existing, entry=entry, rule=ctx.mapping.match
+            ctx.entity, work, existing=ctx.existing, entry=entry, rule=ctx.match
         )
         gone = entry is not None and not ctx.existing.find_id(entry.record_id, parent=work.parent)
         if gone and ctx.ledger is not None:

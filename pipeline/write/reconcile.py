@@ -131,7 +131,7 @@ def _as_written(decision: Decision, *, method: str, found: dict[str, Any] | None
     return Decision(status=status, id=decision.id)
 
 
-#: What a row is looked up by, per entity (``pipeline.matching.match_key``), for messages.
+#: What a row is looked up by, per entity (``pipeline.write.matching.match_key``), for messages.
 _MATCHED_BY = {"contacts": "email or name", "delivery-locations": "address or postal code"}
 
 

@@ -5,10 +5,10 @@ Per row, in order:
 1. a row the journal already settled in this run is reported as recorded, not sent
    (a failed one is tried again only with ``--retry-failed``);
 2. a row the journal has *in flight* (the run stopped before its answer was recorded) is
-   in doubt: see ``pipeline.reconcile``;
-3. any other row is recognised (its own number, the ledger, the match rule:
-   ``pipeline.recognise``), decided against what exists (``pipeline.decide``) and written,
-   or, in a preview (``StepContext.preview``), recorded as a planned change and not sent.
+   in doubt: see ``pipeline.write.reconcile``;
+3. any other row is recognised (its own number, the ledger, the match rule: ``recognise``),
+   decided against what exists (``decide``) and written,
+   or, in a preview (``WriteContext.preview``), recorded as a planned change and not sent.
 
 The journal is written before every write (``inflight``, with the key and when it was
 first sent) and after every answer (``done`` / ``failed``), so a crash at any point leaves
@@ -43,13 +43,13 @@ from .recognise import (
     recognise_rows,
 )
 from .reconcile import MAX_DOUBT_ROUNDS, InDoubt, key_is_fresh, look_up, resolve
-from .step import RowWork, StepContext, row_result
+from .step import RowWork, WriteContext, row_result
 from .writer import NO_ANSWER_CODES, WriteJob, WriteOutcome, run_writes
 
 Doubt = tuple[RowWork, InDoubt]
 
 
-async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
+async def send_rows(ctx: WriteContext, works: list[RowWork]) -> None:
     """Give every row of ``works`` its result, writing what needs writing."""
     assert ctx.client is not None
     open_rows = [w for w in works if not _settled_by_journal(ctx, w)]
@@ -74,7 +74,7 @@ async def send_rows(ctx: StepContext, works: list[RowWork]) -> None:
     await _settle_doubts(ctx, doubts)
 
 
-def _decide(ctx: StepContext, work: RowWork, found: Recognition) -> Decision:
+def _decide(ctx: WriteContext, work: RowWork, found: Recognition) -> Decision:
     assert work.payload is not None
     if found.errors:  # more than one candidate: nothing is written, and it is no success
         return Decision(status=Status.SKIPPED, errors=found.errors)
@@ -92,7 +92,7 @@ def _decide(ctx: StepContext, work: RowWork, found: Recognition) -> Decision:
     return as_recognised(ctx.entity, decision, found, row=work.row)
 
 
-def _plan(ctx: StepContext, work: RowWork, decision: Decision) -> None:
+def _plan(ctx: WriteContext, work: RowWork, decision: Decision) -> None:
     """A preview's write: recorded as planned changes, the row ``valid``, nothing sent.
 
     The planned record is remembered as a sent one would be, so that a later row of the
@@ -110,7 +110,7 @@ def _plan(ctx: StepContext, work: RowWork, decision: Decision) -> None:
         ctx.existing.remember(key, decision.body, parent=work.parent)
 
 
-def _settled_by_journal(ctx: StepContext, work: RowWork) -> bool:
+def _settled_by_journal(ctx: WriteContext, work: RowWork) -> bool:
     """A row the journal already finished in this run is reported, not sent again."""
     state = ctx.journal_states.get(work.row)
     if state is None or state.state == "inflight":
@@ -140,7 +140,7 @@ def _doubt_from_journal(state: RowState | None, *, retry_failed: bool) -> InDoub
     return None
 
 
-def _new_key(ctx: StepContext, work: RowWork, decision: Decision, *, renew: bool) -> str:
+def _new_key(ctx: WriteContext, work: RowWork, decision: Decision, *, renew: bool) -> str:
     """The row's first key in this run, or (``renew``) one never used before.
 
     A row sent again must not reuse a key the API may still hold for another answer (a 400
@@ -153,7 +153,7 @@ def _new_key(ctx: StepContext, work: RowWork, decision: Decision, *, renew: bool
 
 
 def _job(
-    ctx: StepContext,
+    ctx: WriteContext,
     work: RowWork,
     decision: Decision,
     *,
@@ -171,7 +171,7 @@ def _job(
     )
 
 
-async def _write(ctx: StepContext, jobs: list[WriteJob]) -> list[Doubt]:
+async def _write(ctx: WriteContext, jobs: list[WriteJob]) -> list[Doubt]:
     """Send ``jobs``; settle each answer; return the rows whose answer never came."""
     assert ctx.client is not None
     doubts: list[Doubt] = []
@@ -192,7 +192,7 @@ async def _write(ctx: StepContext, jobs: list[WriteJob]) -> list[Doubt]:
     return doubts
 
 
-def _before_send(ctx: StepContext, job: WriteJob) -> None:
+def _before_send(ctx: WriteContext, job: WriteJob) -> None:
     work: RowWork = job.tag
     if ctx.journal is None:
         work.key_sent_at = job.first_sent_at or time.time()
@@ -202,7 +202,7 @@ def _before_send(ctx: StepContext, job: WriteJob) -> None:
     )
 
 
-def _settle(ctx: StepContext, outcome: WriteOutcome) -> InDoubt | None:
+def _settle(ctx: WriteContext, outcome: WriteOutcome) -> InDoubt | None:
     """Record an answered write; an unanswered one stays in flight and is returned."""
     work: RowWork = outcome.job.tag
     if outcome.kind == "ok":
@@ -218,7 +218,7 @@ def _settle(ctx: StepContext, outcome: WriteOutcome) -> InDoubt | None:
     return None
 
 
-async def _settle_doubts(ctx: StepContext, doubts: list[Doubt]) -> None:
+async def _settle_doubts(ctx: WriteContext, doubts: list[Doubt]) -> None:
     """Look the rows in doubt up and write the absent ones again, a few rounds at most."""
     for _ in range(MAX_DOUBT_ROUNDS):
         if not doubts:
@@ -228,10 +228,10 @@ async def _settle_doubts(ctx: StepContext, doubts: list[Doubt]) -> None:
         _mark_failed(ctx, work, Status.FAILED, http=None, errors=list(doubt.errors))
 
 
-async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJob]:
+async def _resolve_doubts(ctx: WriteContext, doubts: list[Doubt]) -> list[WriteJob]:
     """Settle the rows found by a fresh look-up; the jobs to send for the others."""
     assert ctx.client is not None
-    rule = ctx.mapping.match
+    rule = ctx.match
     found = await look_up(
         ctx.client,
         ctx.entity,
@@ -273,7 +273,7 @@ async def _resolve_doubts(ctx: StepContext, doubts: list[Doubt]) -> list[WriteJo
 
 
 def _settle_without_write(
-    ctx: StepContext, work: RowWork, decision: Decision, *, record: dict[str, Any] | None = None
+    ctx: WriteContext, work: RowWork, decision: Decision, *, record: dict[str, Any] | None = None
 ) -> None:
     """A row decided without a request; journaled when it had been sent before."""
     assert decision.status is not None
@@ -287,7 +287,7 @@ def _settle_without_write(
 
 
 def _mark_done(
-    ctx: StepContext,
+    ctx: WriteContext,
     work: RowWork,
     status: Status,
     *,
@@ -316,7 +316,7 @@ def _mark_done(
 
 
 def _mark_failed(
-    ctx: StepContext,
+    ctx: WriteContext,
     work: RowWork,
     status: Status,
     *,

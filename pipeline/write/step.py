@@ -1,4 +1,5 @@
-"""What the rows of one input share (``StepContext``) and carry (``RowWork``) through a batch.
+"""What the rows of one input share (``StepContext``, ``WriteContext``) and carry
+(``RowWork``) through a batch.
 
 Kept apart from ``batch`` (map, validate, resolve) and ``send`` (decide, journal, write,
 settle) so that both can use them without importing each other.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.api import ApiClient
-from pipeline.constraints import Entity
+from pipeline.constraints import Entity, MatchRule
 from pipeline.errors import RowError
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.state import Journal, Ledger, RowState
@@ -26,34 +27,45 @@ from .references import NameResolver
 
 
 @dataclass
-class StepContext:
-    """What every batch of one input shares.
+class WriteContext:
+    """What deciding and writing the rows of one input needs: ``send_rows`` and the
+    look-ups before it, for a batch and for the link phase alike.
 
     ``preview`` (a dry run with a target): rows are decided as the import decides them,
     with ``client`` for the look-ups, but a write is recorded there instead of sent.
+    ``match`` is the mapping's match rule (issue #9).
     """
 
     source: str
     sheet: str
     source_id: str
     entity: Entity
-    mapping: ColumnMapping
-    validator: Validator
     mode: str
     retry_failed: bool
     concurrency: int | None
-    parents: ParentIndex
+    match: MatchRule = ()
     client: ApiClient | None = None
     journal: Journal | None = None
     ledger: Ledger | None = None
-    names: NameResolver | None = None
     existing: ExistingRecords | None = None
-    record_parents: bool = False
     #: Told each row's status as it settles (the progress bar); kept a plain callable so
     #: that this module need not know the run's console.
     on_settled: Callable[[Status], None] | None = None
     journal_states: dict[int, RowState] = field(default_factory=dict)
     preview: ChangeSink | None = None
+
+
+@dataclass
+class StepContext:
+    """What every batch of one input needs before its rows are written: the mapping, the
+    validator, name look-ups, parents and links; ``write`` is handed on to ``send_rows``."""
+
+    write: WriteContext
+    mapping: ColumnMapping
+    validator: Validator
+    parents: ParentIndex
+    names: NameResolver | None = None
+    record_parents: bool = False
     links: LinkBook | None = None  # the run's links (issue #14): wanted, and child rows
 
 
@@ -74,12 +86,12 @@ class RowWork:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     key_sent_at: float | None = None
-    identity: str = ""  # the ledger's (pipeline.ledger.row_identity)
+    identity: str = ""  # the ledger's (pipeline.state.ledger.row_identity)
     digest: str = ""
 
 
 def row_result(
-    ctx: StepContext,
+    ctx: WriteContext,
     work: RowWork,
     status: Status,
     *,

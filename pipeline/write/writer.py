@@ -3,7 +3,7 @@
 A pool of worker tasks (as many as the client's window can ever allow, or
 ``concurrency``) reads jobs from a small queue (not one task per row), so memory stays
 bounded however long the input. Each worker takes a permit from the client's ``Window``
-(``pipeline.concurrency``) for each job, so the number in flight follows the window as it
+(``pipeline.api.concurrency``) for each job, so the number in flight follows the window as it
 adapts to the budget and the latency. Each job ends in exactly one ``WriteOutcome``
 handed to ``on_outcome``:
 
@@ -33,7 +33,7 @@ from pipeline.errors import AmbiguousWriteError, RetriableError, RowError, Throt
 #: ``RowError.code`` of a failed write, by cause.
 NO_ANSWER_CODE = "NO_ANSWER"  # the request went out and no answer came back
 #: What versions before issue #9 wrote for ``NO_ANSWER`` (in journals still being resumed);
-#: ``AMBIGUOUS`` now means a row that matches several records (``pipeline.recognise``).
+#: ``AMBIGUOUS`` now means a row that matches several records (``pipeline.write.recognise``).
 LEGACY_NO_ANSWER_CODE = "AMBIGUOUS"
 #: Codes of an unanswered write, as a journal may hold them.
 NO_ANSWER_CODES = frozenset((NO_ANSWER_CODE, LEGACY_NO_ANSWER_CODE))

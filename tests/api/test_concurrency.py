@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from pipeline.api.concurrency import AdaptiveLimit, Window, WindowPolicy
+from pipeline.api.concurrency import AdaptiveLimit, WindowPolicy
+from pipeline.api.window import Window
 
 
 def _fed(policy: WindowPolicy, answers: int, *, latency_s: float, rate: float | None) -> int:

@@ -1,4 +1,4 @@
-"""``econ-import map`` (pipeline.draft, pipeline.draft_toml) on realistic exports, through
+"""``econ-import map`` (pipeline.draft, pipeline.draft.render) on realistic exports, through
 the real CLI: each column's property, what is commented and why, then ``validate`` (and
 an import into the sandbox) with the draft."""
 

@@ -1,4 +1,4 @@
-"""Header matching (pipeline.headers) and the synonym table it reads (pipeline.synonyms)."""
+"""Header matching (pipeline.mapping.headers) and the synonym table it reads (synonyms)."""
 
 from __future__ import annotations
 

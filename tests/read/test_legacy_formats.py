@@ -1,4 +1,4 @@
-""".xls and .ods read like .xlsx (pipeline.xlsx, issue #13): real files written in the test
+""".xls and .ods read like .xlsx (pipeline.read.xlsx, issue #13): real files written in the test
 (.xls with xlwt, .ods with pandas' odfpy writer), read through the readers' public API and
 imported through the real CLI into the sandbox, then read back field by field.
 

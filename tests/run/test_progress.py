@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.run.progress import ENV_PROGRESS_INTERVAL, Progress, format_duration, progress_mode
+from pipeline.run import ENV_PROGRESS_INTERVAL
+from pipeline.run.progress import Progress, format_duration, progress_mode
 from pipeline.write import Status
 from tests.conftest import SandboxHandle
 from tests.runs import write_customers

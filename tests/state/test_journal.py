@@ -1,4 +1,4 @@
-"""The journal (pipeline.journal): row states, keys, runs and the input's fingerprint."""
+"""The journal (pipeline.state.journal): row states, keys, runs and the input's fingerprint."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writes in doubt (pipeline.reconcile): what a fresh look-up decides, as a table."""
+"""Writes in doubt (pipeline.write.reconcile): what a fresh look-up decides, as a table."""
 
 from __future__ import annotations
 

@@ -227,7 +227,7 @@ def test_the_renumbering_decisions(
 
 def test_a_renumbering_in_doubt_found_at_its_new_number_is_updated_not_sent_again() -> None:
     """The PUT went out and the run died: the current number is gone, the new one holds
-    the row's data, so the row's own write did it (``pipeline.reconcile``)."""
+    the row's data, so the row's own write did it (``pipeline.write.reconcile``)."""
     doubt = InDoubt(method="PUT", key="econ-import-k", first_sent_at=None)
     resolution = resolve(CUSTOMERS, {"customerNumber": 8, "name": "Alfa"}, doubt=doubt,
                          found=None, has_match_key=True, mode="update", parent="", row=2,
