@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,9 @@ def test_each_package_says_what_it_takes_in_and_gives_out(package: str) -> None:
     assert doc, f"pipeline/{package}/__init__.py has no docstring"
     if package in STAGES:
         assert "Takes in" in doc and "Gives out" in doc, package
+    if package != "sandbox":  # the docstring names exactly what the stub offers
+        offered = doc.split("Other stages use only these names")[-1]
+        assert set(re.findall(r"``(\w+)``", offered)) == public_names(package), package
     module = importlib.import_module(f"pipeline.{package}")
     for name in public_names(package):  # every public name is real, and loads
         getattr(module, name)

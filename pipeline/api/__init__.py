@@ -8,8 +8,11 @@ records; the endpoint URLs of each entity; the time a run will take.
 Modules: ``client``, ``settings``, ``ratelimit`` (pacing), ``concurrency`` and ``window``
 (how many in flight), ``retry``, ``error_bodies``, ``endpoints``, ``plan_time``.
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``ApiClient``, ``Verdict``, ``classify``, ``DEFAULT_MAX_CONCURRENCY``,
+``collection_url``, ``record_id``, ``record_url``, ``parse_error_body``,
+``available_tokens``, ``estimate_seconds``, ``RateState``, ``ApiSettings``,
+``settings_from_env``.
 """
 
 import lazy_loader as lazy

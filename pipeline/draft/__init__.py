@@ -7,8 +7,8 @@ mapping file written from it, and the table ``map`` prints.
 Modules: ``drafter`` (headers and values to a draft), ``profile`` (what a column's values
 look like), ``render`` (the TOML file and the table).
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``draft_mapping``, ``draft_summary``, ``draft_table``, ``write_draft``.
 """
 
 import lazy_loader as lazy

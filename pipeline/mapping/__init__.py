@@ -9,8 +9,11 @@ helpers that turn a mapped row into the JSON body and a record back into cells.
 Modules: ``parse`` (the file), ``rules`` (the model and applying it), ``transforms``,
 ``headers`` and ``synonyms`` (which property a header names), ``payload``, ``template``.
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``HeaderMatch``, ``match_header``, ``match_key_header``,
+``identity_mapping``, ``load_mapping``, ``build_payload``, ``flatten``, ``PARENT_KEY``,
+``Mapping``, ``apply_mapping``, ``map_chunk``, ``FALSE_WORDS``, ``TRUE_WORDS``,
+``write_template``, ``DECIMAL_COMMA``.
 """
 
 import lazy_loader as lazy

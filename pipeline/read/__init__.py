@@ -7,8 +7,8 @@ never a guessed type) and the file's ``fingerprint``, which the journal keys run
 Modules: ``readers`` (open a file, sniff CSV), ``xlsx`` (workbooks, with
 python-calamine), ``table`` (a table's shape and records to DataFrame chunks).
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``fingerprint``, ``open_table``, ``Table``, ``frame_records``.
 """
 
 import lazy_loader as lazy

@@ -8,8 +8,8 @@ summary.json, changes.csv/xlsx; every cell through the run's ``Redactor``.
 Modules: ``writer`` (``ReportWriter``), ``inputs`` (each input's errors files), ``xlsx``,
 ``changes``.
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``ChangeLog``, ``ReportPaths``, ``ReportWriter``, ``ERRORS_COLUMN``.
 """
 
 import lazy_loader as lazy

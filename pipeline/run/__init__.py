@@ -9,8 +9,11 @@ Modules: ``importer`` (``prepare`` every input first, then ``run_import``), ``in
 (open and read each input), ``stopping`` (every row accounted for when a run stops),
 ``link_report``, ``settings``, ``job``, ``console``, ``progress``, ``export``.
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``print_outcome``, ``print_plan``, ``export_entity``, ``EXIT_INTERRUPTED``,
+``EXIT_NOT_STARTED``, ``run_import``, ``prepare``, ``load_job``,
+``DEFAULT_CONCURRENCY``, ``DEFAULT_PROGRESS_INTERVAL_S``, ``DEFAULT_REPORT_ROOT``,
+``ENV_PROGRESS_INTERVAL``, ``MODES``, ``RunSettings``, ``Step``.
 """
 
 import lazy_loader as lazy

@@ -7,8 +7,10 @@ resume) and the ``Ledger`` (each imported row's identity and record id, across r
 
 Modules: ``journal`` and ``journal_store`` (its SQLite file), ``ledger``, ``folder``.
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``default_journal``, ``default_ledger``, ``Journal``, ``target_id``,
+``RowState``, ``SourceRef``, ``abandon_unfinished``, ``Ledger``, ``LedgerEntry``,
+``forget``, ``row_digest``, ``row_identity``.
 """
 
 import lazy_loader as lazy

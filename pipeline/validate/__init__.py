@@ -8,8 +8,8 @@ Modules: ``validator`` (the pandera schemas and ``Validator``), ``checks`` (vect
 column checks), ``warnings`` (accepted but probably wrong), ``first_seen`` (the first row
 of a value across chunks).
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``ChunkValidation``, ``Validator``.
 """
 
 import lazy_loader as lazy

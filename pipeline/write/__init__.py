@@ -11,8 +11,15 @@ the requests; ``reconcile``: writes in doubt) -> ``link_phase`` after the childr
 ``parents``, ``links``, ``renumber``, ``match_rules``, ``references`` and ``interrupt``
 hold the rules they share.
 
-Other stages use only the names in ``__init__.pyi``; the modules are private to the
-stage, and each name loads its module on first use.
+Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
+first use): ``originals``, ``process_batch``, ``CHANGE_COLUMNS``, ``CREATE``,
+``UPDATE``, ``ChangesReport``, ``Line``, ``RowPlace``, ``change_counts``,
+``STOP_INTERRUPTED``, ``STOPPED_CODE``, ``uncancel``, ``LinkSettings``,
+``account_for_unlinked``, ``run_links``, ``LINK_COLUMNS``, ``LINKS_FAILED``,
+``LinkBook``, ``LinkRequest``, ``can_match``, ``row_values``, ``ExistingRecords``,
+``LINK_FIELDS``, ``RESULT_COLUMNS``, ``SUCCEEDED``, ``RowResult``, ``Status``,
+``Summary``, ``is_success``, ``ParentIndex``, ``can_be_recognised``, ``NameResolver``,
+``CURRENT_NUMBER``, ``RENUMBER_MODES``, ``RowWork``, ``StepContext``, ``WriteContext``.
 """
 
 import lazy_loader as lazy
