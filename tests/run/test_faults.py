@@ -185,6 +185,57 @@ def test_an_unanswered_write_whose_key_expired_is_looked_up_not_sent_twice(
     assert journal_counts(tmp_path / "j.sqlite") == {"done": len(numbers)}
 
 
+def _every_answer_dropped(
+    start_sandbox, tmp_path: Path, source: Path
+) -> tuple[dict[str, object], list[dict[str, str]]]:
+    """Import ``source`` into a sandbox that drops the answer to every committed write and
+    forgets every key after a millisecond, as the importer does: the sandbox's stats and
+    results.csv."""
+    sandbox: SandboxHandle = start_sandbox(bucket=100_000, drop_rate=1.0, idempotency_ttl=0.001)
+    env = {"ECONOMIC_APP_SECRET_TOKEN": APP_TOKEN, "ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT_TOKEN}
+    api = replace(
+        settings_from_env(base_url=sandbox.url, env=env),
+        key_ttl_s=0.001,
+        retry=RetryPolicy(base_delay_s=0.01),
+    )
+    steps = (Step(entity="customers", input=source),)
+    settings = RunSettings(
+        steps=steps, report_dir=tmp_path / "report", journal=tmp_path / "j.sqlite", progress=False
+    )
+    asyncio.run(run_import(settings, prepare(steps), api=api))
+    return sandbox.stats(), read_results(tmp_path / "report")
+
+
+def test_every_unanswered_write_is_found_by_its_look_up_whichever_row_it_is(
+    start_sandbox, tmp_path: Path
+) -> None:
+    """The test above, for every row at once and independent of timing: with every answer
+    lost, each row is settled by the look-up alone. One POST per row (a second would be
+    refused as a duplicate number, or be dropped and counted), all ``created``."""
+    numbers = range(80_001, 80_251)  # more than one $in batch (200) of look-ups
+    source = write_customers(tmp_path / "customers.csv", numbers)
+    stats, results = _every_answer_dropped(start_sandbox, tmp_path, source)
+    assert stats["writes"] == stats["drops"] == len(numbers)
+    assert statuses(results) == {"created": len(numbers)}
+    assert [r["id"] for r in results] == [str(n) for n in numbers]
+
+
+def test_an_unanswered_write_without_a_number_fails_rather_than_risk_a_duplicate(
+    start_sandbox, tmp_path: Path
+) -> None:
+    """No customer number, no match rule, and a key both sides have forgotten: nothing can
+    prove the write absent, so it is never sent again (a second POST would be a silent
+    duplicate) and the row says to check it."""
+    source = write_unnumbered_customers(tmp_path / "customers.csv", 20)
+    stats, results = _every_answer_dropped(start_sandbox, tmp_path, source)
+    assert stats["writes"] == stats["drops"] == 20
+    assert stats["agreements"] and all(
+        counts["customers"] == 20 for counts in stats["agreements"].values()
+    )
+    assert statuses(results) == {"failed": 20}
+    assert all("NO_ANSWER" in r["errors"] for r in results)
+
+
 def test_an_api_out_of_reach_stops_the_run_with_every_row_reported(tmp_path: Path) -> None:
     """Nothing listens: the first look-up fails every retry, and the run stops cleanly."""
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
