@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.api import settings_from_env
 from pipeline.api.retry import RetryPolicy
 from pipeline.run import RunSettings, Step, prepare, run_import
+from pipeline.run.importer import RunOutcome
 from tests.conftest import APP_TOKEN, GRANT_TOKEN, CliResult, SandboxHandle
 from tests.runs import (
     PROCESS_TIMEOUT_S,
@@ -159,11 +160,29 @@ def test_an_unanswered_write_whose_key_expired_is_looked_up_not_sent_twice(
     long, so a repeat with the same key could create (here: be refused as) a second
     customer. Each dropped write must instead be found by a fresh look-up and be done.
     """
-    sandbox: SandboxHandle = start_sandbox(
-        bucket=100_000, drop_rate=0.3, idempotency_ttl=0.001, seed=4
-    )
     numbers = range(80_001, 80_301)
     source = write_customers(tmp_path / "customers.csv", numbers)
+    outcome, stats, results = _import_with_keys_forgotten(
+        start_sandbox, tmp_path, source, drop_rate=0.3, seed=4
+    )
+    assert stats["drops"] >= 50  # about 90 of 300 writes lost their answer
+    assert outcome.exit_code == 0
+    assert stats["writes"] == len(numbers)
+    assert statuses(results) == {"created": len(numbers)}
+    assert [r["id"] for r in results] == [str(n) for n in numbers]
+    assert journal_counts(tmp_path / "j.sqlite") == {"done": len(numbers)}
+
+
+def _import_with_keys_forgotten(
+    start_sandbox, tmp_path: Path, source: Path, *, drop_rate: float, seed: int | None = None
+) -> tuple[RunOutcome, dict[str, object], list[dict[str, str]]]:
+    """Import ``source`` into a sandbox that drops the answer to a share (``drop_rate``) of
+    the committed writes and forgets every key after a millisecond, as the importer does:
+    the run's outcome, the sandbox's stats and results.csv."""
+    extra = {} if seed is None else {"seed": seed}
+    sandbox: SandboxHandle = start_sandbox(
+        bucket=100_000, drop_rate=drop_rate, idempotency_ttl=0.001, **extra
+    )
     env = {"ECONOMIC_APP_SECRET_TOKEN": APP_TOKEN, "ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT_TOKEN}
     api = replace(
         settings_from_env(base_url=sandbox.url, env=env),
@@ -175,35 +194,7 @@ def test_an_unanswered_write_whose_key_expired_is_looked_up_not_sent_twice(
         steps=steps, report_dir=tmp_path / "report", journal=tmp_path / "j.sqlite", progress=False
     )
     outcome = asyncio.run(run_import(settings, prepare(steps), api=api))
-    stats = sandbox.stats()
-    assert stats["drops"] >= 50  # about 90 of 300 writes lost their answer
-    assert outcome.exit_code == 0
-    assert stats["writes"] == len(numbers)
-    results = read_results(tmp_path / "report")
-    assert statuses(results) == {"created": len(numbers)}
-    assert [r["id"] for r in results] == [str(n) for n in numbers]
-    assert journal_counts(tmp_path / "j.sqlite") == {"done": len(numbers)}
-
-
-def _every_answer_dropped(
-    start_sandbox, tmp_path: Path, source: Path
-) -> tuple[dict[str, object], list[dict[str, str]]]:
-    """Import ``source`` into a sandbox that drops the answer to every committed write and
-    forgets every key after a millisecond, as the importer does: the sandbox's stats and
-    results.csv."""
-    sandbox: SandboxHandle = start_sandbox(bucket=100_000, drop_rate=1.0, idempotency_ttl=0.001)
-    env = {"ECONOMIC_APP_SECRET_TOKEN": APP_TOKEN, "ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT_TOKEN}
-    api = replace(
-        settings_from_env(base_url=sandbox.url, env=env),
-        key_ttl_s=0.001,
-        retry=RetryPolicy(base_delay_s=0.01),
-    )
-    steps = (Step(entity="customers", input=source),)
-    settings = RunSettings(
-        steps=steps, report_dir=tmp_path / "report", journal=tmp_path / "j.sqlite", progress=False
-    )
-    asyncio.run(run_import(settings, prepare(steps), api=api))
-    return sandbox.stats(), read_results(tmp_path / "report")
+    return outcome, sandbox.stats(), read_results(tmp_path / "report")
 
 
 def test_every_unanswered_write_is_found_by_its_look_up_whichever_row_it_is(
@@ -214,7 +205,7 @@ def test_every_unanswered_write_is_found_by_its_look_up_whichever_row_it_is(
     refused as a duplicate number, or be dropped and counted), all ``created``."""
     numbers = range(80_001, 80_251)  # more than one $in batch (200) of look-ups
     source = write_customers(tmp_path / "customers.csv", numbers)
-    stats, results = _every_answer_dropped(start_sandbox, tmp_path, source)
+    _, stats, results = _import_with_keys_forgotten(start_sandbox, tmp_path, source, drop_rate=1.0)
     assert stats["writes"] == stats["drops"] == len(numbers)
     assert statuses(results) == {"created": len(numbers)}
     assert [r["id"] for r in results] == [str(n) for n in numbers]
@@ -227,7 +218,7 @@ def test_an_unanswered_write_without_a_number_fails_rather_than_risk_a_duplicate
     prove the write absent, so it is never sent again (a second POST would be a silent
     duplicate) and the row says to check it."""
     source = write_unnumbered_customers(tmp_path / "customers.csv", 20)
-    stats, results = _every_answer_dropped(start_sandbox, tmp_path, source)
+    _, stats, results = _import_with_keys_forgotten(start_sandbox, tmp_path, source, drop_rate=1.0)
     assert stats["writes"] == stats["drops"] == 20
     assert stats["agreements"] and all(
         counts["customers"] == 20 for counts in stats["agreements"].values()
