@@ -204,6 +204,7 @@ class ApiClient:
                 self._check_key_age(state, method=method, path=path)
             failure = await self._attempt(method, path, data, params, headers, state)
             if isinstance(failure, ApiResponse):
+                self._check_repeat_answer(failure, state, method=method, path=path)
                 return failure
             if not policy.should_retry(state.count):
                 raise self._final_error(failure, state, method=method, path=path)
@@ -344,6 +345,25 @@ class ApiClient:
         )
         final.__cause__ = last
         return final
+
+    def _check_repeat_answer(
+        self, response: ApiResponse, state: _Attempts, *, method: str, path: str
+    ) -> None:
+        """A refusal of a repeat that the API handled as a new request is no answer to the
+        write: an earlier attempt got none, and the API did not replay that attempt's answer
+        (no ``X-ResultFromCache``), so it no longer held the key (API-FACTS.md
+        "Idempotency"). The earlier attempt may have written the record, and be the very
+        thing this refusal is about (its customer number is taken). The caller must look
+        the record up, as for any write in doubt."""
+        if not state.ambiguous or response.from_cache:
+            return
+        if classify(response.status) is not Verdict.REJECTED:
+            return
+        detail = self._status_message(method, path, response.status, response.body)
+        raise AmbiguousWriteError(
+            f"{detail}, to a repeat of a write that got no answer and whose key the API no "
+            "longer held: the first attempt may be what it refuses; look the record up"
+        )
 
     def _check_key_age(self, state: _Attempts, *, method: str, path: str) -> None:
         if state.first_sent_at is None:

@@ -203,6 +203,32 @@ async def test_lost_answer_is_replayed_with_the_same_key(start: Callable[..., An
         assert [c["name"] for c in await _customers(client)] == ["E"]
 
 
+async def test_a_refusal_the_api_did_not_keep_for_the_key_stays_in_doubt(
+    start: Callable[..., Any],
+) -> None:
+    """The first answer is lost after the write, and the API has forgotten the key by the
+    repeat: the repeat is refused as new (the number is taken, by the first attempt). That
+    refusal is not the first attempt's answer (no ``X-ResultFromCache``), so the write is
+    in doubt, not rejected: the caller looks it up."""
+    sandbox = await start(drop_rate=1.0, idempotency_ttl=1e-6)
+    body = customer("K", customerNumber=700)
+    async with ApiClient(settings(sandbox.url)) as client:
+        with pytest.raises(AmbiguousWriteError, match="HTTP 400.*may be what it refuses"):
+            await client.send("POST", "/customers", json=body, idempotency_key="k")
+        assert [c["customerNumber"] for c in await _customers(client)] == [700]
+
+
+async def test_a_refusal_kept_for_the_key_is_the_answer(start: Callable[..., Any]) -> None:
+    """A repeat whose refusal is the API's kept first answer (``X-ResultFromCache``) is
+    rejected as usual: the first attempt was refused too, so nothing was written."""
+    sandbox = await start()
+    async with ApiClient(settings(sandbox.url)) as client:
+        first = await client.send("POST", "/customers", json={"name": "L"}, idempotency_key="l")
+        again = await client.send("POST", "/customers", json={"name": "L"}, idempotency_key="l")
+    assert (first.status, first.from_cache) == (400, False)
+    assert (again.status, again.from_cache) == (400, True)
+
+
 async def test_lost_answers_without_a_key_end_ambiguous(start: Callable[..., Any]) -> None:
     sandbox = await start(drop_rate=1.0)
     async with ApiClient(settings(sandbox.url, retry=RetryPolicy(2, 0.01, 0.01))) as client:

@@ -174,19 +174,27 @@ def test_an_unanswered_write_whose_key_expired_is_looked_up_not_sent_twice(
 
 
 def _import_with_keys_forgotten(
-    start_sandbox, tmp_path: Path, source: Path, *, drop_rate: float, seed: int | None = None
+    start_sandbox,
+    tmp_path: Path,
+    source: Path,
+    *,
+    drop_rate: float,
+    seed: int | None = None,
+    server_ttl_s: float = 0.001,
+    importer_ttl_s: float = 0.001,
 ) -> tuple[RunOutcome, dict[str, object], list[dict[str, str]]]:
     """Import ``source`` into a sandbox that drops the answer to a share (``drop_rate``) of
-    the committed writes and forgets every key after a millisecond, as the importer does:
-    the run's outcome, the sandbox's stats and results.csv."""
+    the committed writes and forgets every key after ``server_ttl_s`` (by default a
+    millisecond, as long as the importer trusts one): the run's outcome, the sandbox's
+    stats and results.csv."""
     extra = {} if seed is None else {"seed": seed}
     sandbox: SandboxHandle = start_sandbox(
-        bucket=100_000, drop_rate=drop_rate, idempotency_ttl=0.001, **extra
+        bucket=100_000, drop_rate=drop_rate, idempotency_ttl=server_ttl_s, **extra
     )
     env = {"ECONOMIC_APP_SECRET_TOKEN": APP_TOKEN, "ECONOMIC_AGREEMENT_GRANT_TOKEN": GRANT_TOKEN}
     api = replace(
         settings_from_env(base_url=sandbox.url, env=env),
-        key_ttl_s=0.001,
+        key_ttl_s=importer_ttl_s,
         retry=RetryPolicy(base_delay_s=0.01),
     )
     steps = (Step(entity="customers", input=source),)
@@ -225,6 +233,29 @@ def test_an_unanswered_write_without_a_number_fails_rather_than_risk_a_duplicate
     )
     assert statuses(results) == {"failed": 20}
     assert all("NO_ANSWER" in r["errors"] for r in results)
+
+
+def test_a_write_the_api_forgot_before_its_repeat_is_found_not_rejected(
+    start_sandbox, tmp_path: Path
+) -> None:
+    """Every answer is lost and the sandbox forgets each key at once, while the importer
+    still trusts its keys (an API that lost its idempotency cache): the repeat with the same
+    key is refused, because the first attempt took the number. That refusal is not the
+    kept first answer, so the row is looked up, found, and ``created``: once, no error."""
+    numbers = range(81_001, 81_041)
+    source = write_customers(tmp_path / "customers.csv", numbers)
+    outcome, stats, results = _import_with_keys_forgotten(
+        start_sandbox, tmp_path, source, drop_rate=1.0, server_ttl_s=1e-6, importer_ttl_s=3300
+    )
+    assert stats["writes"] == stats["drops"] == len(numbers)
+    assert stats["requests"] > 2 * len(numbers)  # each POST was repeated, and refused
+    assert stats["agreements"] and all(
+        counts["customers"] == len(numbers) for counts in stats["agreements"].values()
+    )
+    assert statuses(results) == {"created": len(numbers)}
+    assert [r["id"] for r in results] == [str(n) for n in numbers]
+    assert not any(r["errors"] for r in results)
+    assert outcome.exit_code == 0
 
 
 def test_an_api_out_of_reach_stops_the_run_with_every_row_reported(tmp_path: Path) -> None:
