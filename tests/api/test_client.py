@@ -213,7 +213,7 @@ async def test_a_refusal_the_api_did_not_keep_for_the_key_stays_in_doubt(
     sandbox = await start(drop_rate=1.0, idempotency_ttl=1e-6)
     body = customer("K", customerNumber=700)
     async with ApiClient(settings(sandbox.url)) as client:
-        with pytest.raises(AmbiguousWriteError, match="HTTP 400.*may be what it refuses"):
+        with pytest.raises(AmbiguousWriteError, match=r"HTTP 400.*may be what it refuses"):
             await client.send("POST", "/customers", json=body, idempotency_key="k")
         assert [c["customerNumber"] for c in await _customers(client)] == [700]
 
