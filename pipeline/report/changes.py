@@ -1,7 +1,9 @@
 """changes.csv and changes.xlsx: a preview's planned writes (``pipeline.write.changes``).
 
 - ``changes.csv``: ``CHANGE_COLUMNS``, one line per property a ``create`` sets and one per
-  property an ``update`` changes; unchanged and skipped rows have no lines.
+  property an ``update`` changes; unchanged and skipped rows have no lines. A customer's
+  link PUT is ``update`` lines of its row, after every step's lines (the link phase runs
+  last).
 - ``changes.xlsx``: the same lines, readable at a glance: bold, frozen header, column
   widths, ``old`` and ``new`` side by side and tinted.
 
@@ -52,6 +54,7 @@ class ChangeLog:
         self._sheet.append([self._header(name, bold) for name in CHANGE_COLUMNS])
         self._rows = 1
         self._counts = {CREATE: 0, UPDATE: 0}
+        self._links = 0
         self._report: ChangesReport | None = None
 
     def record(
@@ -60,11 +63,16 @@ class ChangeLog:
         *,
         id: str,
         lines: list[Line],
+        links: bool = False,
     ) -> None:
-        """Add one row's planned write: its ``planned_lines``."""
+        """Add one row's planned write: its ``planned_lines`` (``links``: its link PUT's
+        ``planned_link_lines``, counted apart from the row's own write)."""
         if not lines:
             return
-        self._counts[lines[0][0]] += 1
+        if links:
+            self._links += 1
+        else:
+            self._counts[lines[0][0]] += 1
         for action, prop, old, new in lines:
             cells = [place.source, place.sheet, str(place.row), place.entity, place.key, id,
                      action, prop, old, new]  # fmt: skip
@@ -78,7 +86,11 @@ class ChangeLog:
             self._file.close()
             self._book.save(self.xlsx_path)
             self._report = ChangesReport(
-                self._counts[CREATE], self._counts[UPDATE], self.csv_path, self.xlsx_path
+                self._counts[CREATE],
+                self._counts[UPDATE],
+                self.csv_path,
+                self.xlsx_path,
+                links=self._links,
             )
         return self._report
 

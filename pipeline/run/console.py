@@ -168,9 +168,15 @@ def print_changes(outcome: RunOutcome, *, out: TextIO) -> None:
     changes = outcome.changes
     assert changes is not None
     summary = outcome.summary
+    links = ""
+    if changes.links or summary.links_unchanged or summary.links_failed:
+        links = (
+            f"; links: {changes.links} customers to link, {summary.links_unchanged} "
+            f"unchanged, {summary.links_failed} refused"
+        )
     print(
         f"\nChanges (nothing was sent): {changes.create} to create, {changes.update} to "
-        f"update, {summary.unchanged} unchanged, {summary.skipped} skipped",
+        f"update, {summary.unchanged} unchanged, {summary.skipped} skipped{links}",
         file=out,
     )
     print(f"  changes  {changes.csv}  (and {changes.xlsx.name})", file=out)

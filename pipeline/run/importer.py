@@ -46,7 +46,6 @@ from .inputs import (
     PreparedStep,
     add_results,
     begin_input,
-    has_links,
     is_errors_file,
     prepare,
     read_chunks,
@@ -135,9 +134,6 @@ async def run_import(
             "no target: no preview (give --base-url with the tokens, or --sandbox, to see "
             "every change the import would make)"
         )
-    if settings.dry_run and api is not None and any(has_links(p) for p in prepared):
-        # The link phase needs the children's new numbers, which a preview never has.
-        outcome.notes.append("preview: the customers' links are not previewed (no link PUT)")
     links = _Links(LinkBook(), LinkOutcomes())
     with ReportWriter(settings.report_dir, redactor=redactor) as report:
         preview = _open_preview(settings, api, redactor)
@@ -275,7 +271,7 @@ async def _run_steps(
             )
             ctx.record_parents = has_children and step.entity.name == "customers"
             ctx.write.on_settled = progress.settle
-            ctx.links = links.book if preview is None else None  # a preview links nothing
+            ctx.links = links.book
             cursor.chunks = read_chunks(step, settings.rows_per_chunk)
             for raw in cursor.chunks:
                 with _collector_paused(settings.dry_run and preview is None):
@@ -287,12 +283,14 @@ async def _run_steps(
                 if stopped:
                     outcome.stopped_by = stopped
                     return
-    if links.book.requests and client is not None and preview is None:
+    if links.book.requests and client is not None:
         cursor.step, cursor.chunks = len(prepared), None  # every input row is reported
         link_settings = LinkSettings(settings.concurrency, settings.retry_failed)
+        # A preview resolves and checks every link as the import does, and records the
+        # link PUTs in changes.csv instead of sending them.
         stopped = await run_links(
             links.book, client=client, journal=journal, settings=link_settings,
-            amend=links.outcomes.add,
+            amend=links.outcomes.add, preview=preview,
         )  # fmt: skip
         if stopped == STOP_INTERRUPTED:
             outcome.interrupted = True

@@ -17,6 +17,12 @@ succeeded, in batches:
 A row whose links fail keeps its own status (``created``...) but gains the errors and
 does not count as a success; results.csv's ``links`` column says ``set``, ``unchanged``
 or ``failed``. All of a row's links are set together or not at all.
+
+A preview (``preview``, issue #11) goes through steps 1 and 2 exactly so, GETs and all,
+and at step 3 records the PUT's lines (``pipeline.write.changes.planned_link_lines``)
+instead of sending it: its ``links`` cell is ``valid`` (or ``unchanged``, or ``failed``
+with the import's own errors). A customer the import would create holds no links yet,
+and a child it would create has no number yet: its line names the child's row instead.
 """
 
 from __future__ import annotations
@@ -31,14 +37,17 @@ from pipeline.errors import ConfigError, FatalError, RetriableError, RowError
 from pipeline.mapping import flatten
 from pipeline.state import Journal
 
+from .changes import ChangeSink, RowPlace, planned_link_lines
 from .interrupt import STOP_INTERRUPTED, STOPPED_CODE, uncancel
 from .links import (
     CODE_LINK_NOT_FOUND,
     LINKS_FAILED,
     LINKS_SET,
     LINKS_UNCHANGED,
+    LINKS_VALID,
     LinkBook,
     LinkRequest,
+    Target,
     link_payload,
 )
 from .matching import ExistingRecords
@@ -51,6 +60,8 @@ LINK_BATCH = 1000
 
 #: Called once per linked row: (request, links cell, errors).
 Amend = Callable[[LinkRequest, str, list[RowError]], None]
+#: A row's links, each resolved to its child.
+Targets = list[tuple[Link, Target]]
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,10 @@ async def run_links(
     journal: Journal | None,
     settings: LinkSettings,
     amend: Amend,
+    preview: ChangeSink | None = None,
 ) -> str:
-    """Set every wanted link; '' when done, else why the run stopped (rows left ``failed``)."""
+    """Set every wanted link (``preview``: record the PUTs there instead); '' when done,
+    else why the run stopped (rows left ``failed``)."""
     done: set[int] = set()
 
     def settled(request: LinkRequest, cell: str, errors: list[RowError]) -> None:
@@ -86,7 +99,7 @@ async def run_links(
         for start in range(0, len(book.requests), LINK_BATCH):
             batch = book.requests[start : start + LINK_BATCH]
             await _link_batch(book, batch, client=client, journal=journal,
-                              settings=settings, amend=settled)  # fmt: skip
+                              settings=settings, amend=settled, preview=preview)  # fmt: skip
     except asyncio.CancelledError:
         uncancel()
         reason = STOP_INTERRUPTED
@@ -113,23 +126,28 @@ async def _link_batch(
     journal: Journal | None,
     settings: LinkSettings,
     amend: Amend,
+    preview: ChangeSink | None,
 ) -> None:
-    resolved: list[tuple[LinkRequest, list[tuple[Link, str, bool]]]] = []
+    resolved: list[tuple[LinkRequest, Targets]] = []
     for request in batch:
-        numbers, errors = _resolve_all(book, request, journal)
+        targets, errors = _resolve_all(book, request, journal)
         if errors:
             amend(request, LINKS_FAILED, errors)
         else:
-            resolved.append((request, numbers))
+            resolved.append((request, targets))
     existing = ExistingRecords(client, CUSTOMERS)
-    await existing.fetch(r.customer for r, _ in resolved)
+    await existing.fetch(r.current for r, _ in resolved)
     by_source: dict[str, list[tuple[LinkRequest, RowWork]]] = {}
-    for request, numbers in resolved:
-        errors = await _check_unverified(client, existing, request, numbers)
+    for request, targets in resolved:
+        planned = preview is not None
+        errors = await _check_unverified(client, existing, request, targets, planned=planned)
         if errors:
             amend(request, LINKS_FAILED, errors)
             continue
-        payload = link_payload(request.customer, ((link, n) for link, n, _ in numbers))
+        if preview is not None:
+            _plan(preview, request, targets, held=existing.find(request.current), amend=amend)
+            continue
+        payload = link_payload(request.customer, ((link, t.number) for link, t in targets))
         work = RowWork(request.row, request.key, {CUSTOMERS.key: request.customer})
         work.payload = payload
         by_source.setdefault(request.source_id, []).append((request, work))
@@ -143,33 +161,42 @@ async def _link_batch(
 
 def _resolve_all(
     book: LinkBook, request: LinkRequest, journal: Journal | None
-) -> tuple[list[tuple[Link, str, bool]], list[RowError]]:
-    numbers: list[tuple[Link, str, bool]] = []
+) -> tuple[Targets, list[RowError]]:
+    targets: Targets = []
     errors: list[RowError] = []
     for want in request.wants:
         found = book.resolve(want, customer=request.customer, journal=journal, row=request.row)
         if isinstance(found, RowError):
             errors.append(found)
         else:
-            numbers.append((want.link, found[0], found[1]))
-    return numbers, errors
+            targets.append((want.link, found))
+    return targets, errors
 
 
 async def _check_unverified(
     client: ApiClient,
     existing: ExistingRecords,
     request: LinkRequest,
-    numbers: list[tuple[Link, str, bool]],
+    targets: Targets,
+    *,
+    planned: bool,
 ) -> list[RowError]:
     """Numbers this run did not see: does the customer have that child? Asked only when
-    the link would change (a link already set was accepted by the API once)."""
-    held = existing.find(request.customer)
+    the link would change (a link already set was accepted by the API once).
+
+    In a preview (``planned``) a customer not there yet is one the import would create
+    before its links: it is asked all the same, and has no children (404) but this
+    run's, which the run has seen.
+    """
+    held = existing.find(request.current)
     have = flatten(held, CUSTOMERS) if held is not None else {}
     errors: list[RowError] = []
-    for link, number, verified in numbers:
-        if verified or held is None or have.get(link.path) == number:
+    for link, target in targets:
+        number = target.number
+        if target.verified or (held is None and not planned) or have.get(link.path) == number:
             continue
-        if not await _has_child(client, link, customer=request.customer, number=number):
+        customer = request.current  # '' only in a preview: the API would number it
+        if not customer or not await _has_child(client, link, customer=customer, number=number):
             child = ENTITIES[link.child]
             message = f"customer {request.customer} has no {child.label} {number}"
             errors.append(RowError(request.row, link.path, CODE_LINK_NOT_FOUND, message, number))
@@ -185,6 +212,22 @@ async def _has_child(client: ApiClient, link: Link, *, customer: str, number: st
     except ConfigError:  # the customer itself is gone (404)
         return False
     return False
+
+
+def _plan(
+    preview: ChangeSink,
+    request: LinkRequest,
+    targets: Targets,
+    *,
+    held: dict[str, object] | None,
+    amend: Amend,
+) -> None:
+    """A preview's link PUT: its lines recorded, nothing sent."""
+    lines = planned_link_lines(held, ((link, t.text) for link, t in targets))
+    place = RowPlace(request.source, request.sheet, request.row, CUSTOMERS.name,
+                     request.key or request.customer)  # fmt: skip
+    preview.record(place, id=request.customer, lines=lines, links=True)
+    amend(request, LINKS_VALID if lines else LINKS_UNCHANGED, [])
 
 
 def _context(

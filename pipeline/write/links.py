@@ -14,6 +14,11 @@ This module is pure: ``LinkBook`` collects, batch by batch, what each customer r
 turns a wanted link into a child number, or a row error when the child is unknown, was
 not imported, or belongs to another customer (a child's number means something only under
 its customer: the URL names both).
+
+In a preview (issue #11) the rows are ``valid``, not written: a customer row's number is
+the one its write would give it (its ``customerNumber`` cell), and a child row the import
+would create has no number yet, so a link to it resolves to a readable stand-in
+(``new contact (contacts.csv row 4)``) instead.
 """
 
 from __future__ import annotations
@@ -27,14 +32,16 @@ from pipeline.constraints import CUSTOMERS, ENTITIES, Link
 from pipeline.errors import RowError
 from pipeline.state import Journal
 
-from .outcome import RowResult, is_success
+from .outcome import RowResult, Status, is_success
 
 #: Every column of a mapped customers chunk that is a link, by number or by key: kept out
 #: of the customer's own write (``pipeline.write.batch``).
 LINK_COLUMNS = tuple(p for link in CUSTOMERS.links for p in (link.path, link.key_path))
 #: results.csv's ``links`` cell for a customer row whose links were written, already as
-#: wanted, or not set (an error on the row says why).
+#: wanted, or not set (an error on the row says why); in a preview, ``valid`` for links
+#: the import would set (their lines are in changes.csv), as the row itself is ``valid``.
 LINKS_SET, LINKS_UNCHANGED, LINKS_FAILED = "set", "unchanged", "failed"
+LINKS_VALID = "valid"
 
 CODE_LINK_CONFLICT = "LINK_CONFLICT"
 CODE_LINK_NOT_FOUND = "LINK_NOT_FOUND"
@@ -58,7 +65,11 @@ class Want:
 
 @dataclass
 class LinkRequest:
-    """A customer row with links: where it came from, its customer, what it wants."""
+    """A customer row with links: where it came from, its customer, what it wants.
+
+    ``held_at`` is where a preview finds the customer's record today when its own write
+    would move it (a renumbering: ``customer`` is the new number); '' otherwise.
+    """
 
     source: str
     sheet: str
@@ -67,6 +78,27 @@ class LinkRequest:
     key: str
     customer: str
     wants: tuple[Want, ...]
+    held_at: str = ""
+
+    @property
+    def current(self) -> str:
+        """The number the customer's record has now (before a previewed renumbering)."""
+        return self.held_at or self.customer
+
+
+@dataclass(frozen=True)
+class Target:
+    """The child a wanted link points at: its number, whether the run knows it to be the
+    customer's own, or (a preview) ``planned``, the stand-in for a child not created yet."""
+
+    number: str
+    verified: bool
+    planned: str = ""
+
+    @property
+    def text(self) -> str:
+        """The link's value in a preview's line."""
+        return self.number or self.planned
 
 
 @dataclass(frozen=True)
@@ -79,6 +111,7 @@ class ChildRow:
     number: str
     succeeded: bool
     status: str
+    planned: bool = False  # a preview's row the import would create: no number yet
 
 
 @dataclass
@@ -96,17 +129,25 @@ class LinkBook:
         *,
         source_id: str,
     ) -> None:
-        """Note every customer row of a batch that succeeded and asks for links."""
+        """Note every customer row of a batch that succeeded and asks for links.
+
+        A preview's ``valid`` row is linked at the number its write would give it: its
+        ``customerNumber`` cell (a renumbering's new number), else the record it matched.
+        """
         columns = [c for c in LINK_COLUMNS if c in mapped.columns]
         if not columns:
             return
         cells: list[dict[str, str]] = mapped[columns].to_dict("records")  # type: ignore[assignment]
-        for row_cells, result in zip(cells, results, strict=True):
+        numbers = _cells(mapped, CUSTOMERS.key)
+        for row_cells, number, result in zip(cells, numbers, results, strict=True):
             wants = wants_of(row_cells)
-            if wants and result.status.succeeded and result.id:
+            planned = result.status is Status.VALID
+            customer = (number or result.id) if planned else result.id
+            if wants and result.status.succeeded and (customer or planned):
+                held_at = result.id if planned and result.id != customer else ""
                 self.requests.append(
                     LinkRequest(result.source, result.sheet, source_id, result.row,
-                                _source_key(mapped, result.row), result.id, wants)
+                                _source_key(mapped, result.row), customer, wants, held_at)
                 )  # fmt: skip
 
     def record_children(
@@ -128,17 +169,18 @@ class LinkBook:
                 if key:
                     kept.append((key, customer, result.id))
             if key:
+                planned = result.status is Status.VALID and not result.id  # a preview's create
                 self._by_key[(entity, key)] = ChildRow(
                     result.source, result.row, customer, result.id if exists else "",
-                    bool(exists), result.status.value,
+                    bool(exists), result.status.value, planned,
                 )  # fmt: skip
         if journal is not None:
             journal.remember_children(entity, kept)
 
     def resolve(
         self, want: Want, *, customer: str, journal: Journal | None, row: int
-    ) -> tuple[str, bool] | RowError:
-        """(child number, known to be the customer's), or why the link cannot be set."""
+    ) -> Target | RowError:
+        """The child the link points at, or why the link cannot be set."""
         child = ENTITIES[want.link.child]
         if want.number:
             owner = self._owner.get((child.name, want.number))
@@ -146,15 +188,18 @@ class LinkBook:
                 return _error(want, row, CODE_LINK_OTHER_CUSTOMER,
                               f"{child.label} {want.number} belongs to customer {owner}, "
                               f"not to customer {customer}")  # fmt: skip
-            return want.number, owner is not None
+            return Target(want.number, verified=owner is not None)
         found = self._by_key.get((child.name, want.key))
         what = f"{child.label} with source key '{want.key}'"
+        planned = ""
         if found is not None:
             where = f"({found.source} row {found.row})"
             if not found.succeeded:
                 return _error(want, row, CODE_LINK_NOT_IMPORTED,
                               f"{what} {where} was not imported: {found.status}")  # fmt: skip
             owner, number = found.customer, found.number
+            if found.planned:
+                planned = f"new {child.label} {where}"
         else:
             earlier = journal.child_id(child.name, want.key) if journal is not None else None
             if earlier is None:
@@ -165,7 +210,7 @@ class LinkBook:
             return _error(want, row, CODE_LINK_OTHER_CUSTOMER,
                           f"{what} {where} belongs to customer {owner}, "
                           f"not to customer {customer}")  # fmt: skip
-        return number, True
+        return Target(number, verified=True, planned=planned)
 
 
 def wants_of(cells: Mapping[str, str]) -> tuple[Want, ...]:
@@ -202,6 +247,10 @@ def link_payload(customer: str, numbers: Iterable[tuple[Link, str]]) -> dict[str
     for link, number in numbers:
         body[link.object] = {link.number_property: int(number)}
     return body
+
+
+def _cells(mapped: pd.DataFrame, path: str) -> list[str]:
+    return mapped[path].tolist() if path in mapped.columns else [""] * len(mapped)
 
 
 def _source_key(mapped: pd.DataFrame, row: int) -> str:

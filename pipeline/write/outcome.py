@@ -168,7 +168,10 @@ class Summary:
         self.count_all(counts, entity=entity)
 
     def count_links(self, cell: str) -> None:
-        """Add one customer row's links outcome (``set``, ``unchanged``, ``failed``)."""
+        """Add one customer row's links outcome (``set``, ``unchanged``, ``failed``); a
+        preview's ``valid`` ones are counted in summary.json's ``changes.links``."""
+        if cell not in ("set", "unchanged", "failed"):
+            return
         name = f"links_{cell}"
         setattr(self, name, getattr(self, name) + 1)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from pipeline.api import RateState
-from pipeline.constraints import CUSTOMERS
+from pipeline.constraints import CUSTOMERS, ENTITIES
 from pipeline.run.console import plan_lines
 from tests.conftest import REPO, CliResult, SandboxHandle, api_get
 
@@ -265,6 +266,73 @@ def test_the_migration_links_customers_to_their_contacts_and_locations(
     assert [(r["status"], r["links"]) for r in failed] == [("created", "failed")]
     assert "source key 'KT-00015'" in failed[0]["errors"]
     assert "was not imported: invalid" in failed[0]["errors"]
+
+
+def test_a_preview_of_the_migration_lists_the_link_puts_the_import_then_sends(
+    sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
+) -> None:
+    """The sample's links previewed (issues #11 and #14): one PUT per linked customer is
+    listed, and the import straight after sends exactly those. The preview's only misses
+    are what only the API can tell: the customer it refuses (group 99 does not exist) and
+    that customer's delivery location."""
+    preview = cli("validate", "--job", JOB, "--base-url", sandbox.url, "--report", tmp_path / "p")
+    assert preview.code == 1, preview.err  # the sample has bad rows on purpose
+    assert writes(sandbox) == 0  # only GETs
+    planned = read_results(tmp_path / "p")
+    with (tmp_path / "p" / "changes.csv").open(encoding="utf-8", newline="") as handle:
+        changes = list(csv.DictReader(handle))
+    paths = {link.path for link in CUSTOMERS.links}
+    lines = [line for line in changes if line["property"] in paths]
+    assert {line["action"] for line in lines} == {"update"}
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert summary["changes"]["links"] == len({line["row"] for line in lines}) == 163
+
+    done = cli("import", "--job", JOB, "--base-url", sandbox.url, "--report", tmp_path / "i")
+
+    assert done.code == 1, done.err
+    imported = read_results(tmp_path / "i")
+    would = {(r["entity"], r["row"]) for r in planned if r["status"] == "valid"}
+    wrote = {(r["entity"], r["row"]) for r in imported if r["status"] in ("created", "updated")}
+    assert would - wrote == {("customers", "73"), ("delivery-locations", "82")}
+    assert wrote < would
+    customers = [r for r in imported if r["entity"] == "customers"]
+    assert {r["row"] for r in customers if r["links"] == "set"} == {line["row"] for line in lines}
+    assert writes(sandbox) == len(wrote) + 163  # the creates, then one PUT per linked customer
+
+    def refused(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+        return [(r["row"], r["errors"]) for r in rows if r["links"] == "failed"]
+
+    assert refused(planned) == refused(imported) and len(refused(planned)) == 1
+    # Each line, as the customer holds it now: a new child's stand-in is the number the
+    # import gave the row it names.
+    labels = {ENTITIES[link.child].label: link.child for link in CUSTOMERS.links}
+    ids = {(r["entity"], r["row"]): r["id"] for r in imported}
+    planned_child = re.compile(r"new (?P<label>.+) \((?P<source>.+) row (?P<row>\d+)\)")
+    by_path = {link.path: link for link in CUSTOMERS.links}
+    held: dict[str, dict[str, object]] = {}
+    for line in lines:
+        number = line["id"]
+        if number not in held:
+            held[number] = sandbox.call(lambda n=number: api_get(sandbox.url, f"/customers/{n}"))
+        link = by_path[line["property"]]
+        found = planned_child.fullmatch(line["new"])
+        assert found is not None, line  # every child is created by the same run
+        wanted = ids[(labels[found["label"]], found["row"])]
+        got = (held[number].get(link.object) or {}).get(link.number_property)
+        assert (number, link.path, str(got)) == (number, link.path, wanted)
+
+    # Previewed again: the links are all as wanted; only the API's refusal is left.
+    again = cli("validate", "--job", JOB, "--mode", "upsert", "--base-url", sandbox.url,
+                "--report", tmp_path / "p2")  # fmt: skip
+    with (tmp_path / "p2" / "changes.csv").open(encoding="utf-8", newline="") as handle:
+        left = {(line["entity"], line["row"]) for line in csv.DictReader(handle)}
+    assert left == {("customers", "73"), ("delivery-locations", "82")}, again.out
+    summary = json.loads((tmp_path / "p2" / "summary.json").read_text())
+    assert (summary["changes"]["links"], summary["links_unchanged"]) == (0, 163)
+    before = writes(sandbox)
+    cli("import", "--job", JOB, "--mode", "upsert", "--base-url", sandbox.url,
+        "--report", tmp_path / "i2")  # fmt: skip
+    assert writes(sandbox) == before  # the refused customer is refused again, not written
 
 
 ENTITY_COUNTERS = ("rows", "created", "updated", "unchanged", "skipped", "invalid", "rejected",

@@ -491,7 +491,13 @@ def test_a_preview_reads_the_ledger_like_the_import_and_writes_nothing(
                       tmp_path / report, "--no-progress")  # fmt: skip
         assert preview.code == 0, preview.err
         summary = json.loads((tmp_path / report / "summary.json").read_text(encoding="utf-8"))
-        assert summary["changes"] == {"create": 0, "update": 0, "unchanged": 0, "skip": 2}
+        assert summary["changes"] == {
+            "create": 0,
+            "update": 0,
+            "links": 0,
+            "unchanged": 0,
+            "skip": 2,
+        }
         assert [r["status"] for r in results(tmp_path / report)] == ["skipped", "skipped"]
         ids = [r["id"] for r in results(tmp_path / report)]
         assert ids == [r["id"] for r in results(tmp_path / "first")]

@@ -89,7 +89,7 @@ def test_a_preview_lists_every_change_and_the_import_sends_exactly_those(
         [s, "", "7", "customers", "6", "", "create", "vatZone.vatZoneNumber", "", "1"],
     ]  # fmt: skip
     summary = json.loads((tmp_path / "preview" / "summary.json").read_text())
-    assert summary["changes"] == {"create": 1, "update": 2, "unchanged": 3, "skip": 0}
+    assert summary["changes"] == {"create": 1, "update": 2, "links": 0, "unchanged": 3, "skip": 0}
     assert "1 to create, 2 to update, 3 unchanged, 0 skipped" in preview.out
     assert str(tmp_path / "preview" / "changes.csv") in preview.out
 
@@ -146,7 +146,7 @@ def test_a_preview_decides_skips_rejections_and_partial_rows_as_the_import_does(
         ]
     assert read_rows(tmp_path / "create" / "changes.csv")[1:] == []
     summary = json.loads((tmp_path / "create" / "summary.json").read_text())
-    assert summary["changes"] == {"create": 0, "update": 0, "unchanged": 0, "skip": 5}
+    assert summary["changes"] == {"create": 0, "update": 0, "links": 0, "unchanged": 0, "skip": 5}
     assert summary["skipped_existing"] == 5
     # Issue #9: rows skipped because their record exists are a success, so create exits 0.
     assert (update.code, upsert.code, create.code) == (1, 1, 0)
@@ -260,6 +260,6 @@ def test_a_preview_killed_half_way_wrote_nothing_and_the_next_one_is_whole(
                            check=False)  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     summary = json.loads((tmp_path / "again" / "summary.json").read_text())
-    assert summary["changes"] == {"create": 997, "update": 0, "unchanged": 3, "skip": 0}
+    assert summary["changes"] == {"create": 997, "update": 0, "links": 0, "unchanged": 3, "skip": 0}
     assert len(read_rows(tmp_path / "again" / "changes.csv")) == 1 + 997 * 7
     assert sandbox.stats()["writes"] == writes

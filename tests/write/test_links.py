@@ -356,7 +356,7 @@ def test_the_link_keys_are_customer_properties_in_a_file_without_mapping(
     assert results(tmp_path / "v")[0]["status"] in ("valid", "invalid")
 
 
-def test_a_preview_of_a_linking_job_sends_nothing_and_says_links_are_not_previewed(
+def test_a_preview_of_a_linking_job_sends_nothing_and_counts_the_link_puts(
     sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
 ) -> None:
     job = write_job(tmp_path / "job")
@@ -365,11 +365,13 @@ def test_a_preview_of_a_linking_job_sends_nothing_and_says_links_are_not_preview
                   "--report", tmp_path / "p")  # fmt: skip
     assert preview.code == 0, preview.out + preview.err
     assert sandbox.stats()["writes"] == writes  # no create, and no link PUT
-    assert "links are not previewed" in preview.out + preview.err
+    assert "not previewed" not in preview.out + preview.err
     assert "Changes (nothing was sent): 11 to create" in preview.out  # and by entity:
+    assert "links: 3 customers to link, 0 unchanged, 0 refused" in preview.out
     lines = [line.split() for line in preview.out.splitlines()]
     assert ["total", "customers"] in [words[:2] for words in lines]
     summary = json.loads((tmp_path / "p" / "summary.json").read_text())
     assert summary["changes"]["create"] == 4 + 4 + 3
+    assert summary["changes"]["links"] == 3  # C1, C2, C3: one link PUT each
     assert len(summary["by_entity"]) == 3  # customers, contacts, delivery locations
     assert summary["links_set"] == 0
