@@ -165,7 +165,8 @@ def _resolve_all(
     targets: Targets = []
     errors: list[RowError] = []
     for want in request.wants:
-        found = book.resolve(want, customer=request.customer, journal=journal, row=request.row)
+        found = book.resolve(want, customer=request.customer, journal=journal,
+                             row=request.row, held_at=request.held_at)  # fmt: skip
         if isinstance(found, RowError):
             errors.append(found)
         else:

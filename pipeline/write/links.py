@@ -178,13 +178,18 @@ class LinkBook:
             journal.remember_children(entity, kept)
 
     def resolve(
-        self, want: Want, *, customer: str, journal: Journal | None, row: int
+        self, want: Want, *, customer: str, journal: Journal | None, row: int, held_at: str = ""
     ) -> Target | RowError:
-        """The child the link points at, or why the link cannot be set."""
+        """The child the link points at, or why the link cannot be set.
+
+        ``held_at``: the customer's number today in a preview of its renumbering
+        (``LinkRequest.held_at``); its children are still under that number.
+        """
         child = ENTITIES[want.link.child]
+        own = {customer, held_at} - {""}
         if want.number:
             owner = self._owner.get((child.name, want.number))
-            if owner is not None and owner != customer:
+            if owner is not None and owner not in own:
                 return _error(want, row, CODE_LINK_OTHER_CUSTOMER,
                               f"{child.label} {want.number} belongs to customer {owner}, "
                               f"not to customer {customer}")  # fmt: skip
@@ -206,7 +211,7 @@ class LinkBook:
                 return _error(want, row, CODE_LINK_NOT_FOUND,
                               f"no {what} in this run or an earlier one")  # fmt: skip
             (owner, number), where = earlier, "(an earlier run)"
-        if owner != customer:
+        if owner not in own:
             return _error(want, row, CODE_LINK_OTHER_CUSTOMER,
                           f"{what} {where} belongs to customer {owner}, "
                           f"not to customer {customer}")  # fmt: skip

@@ -10,6 +10,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from pipeline.constraints import CUSTOMERS
 from pipeline.write import CHANGE_COLUMNS
 from tests.conftest import SandboxHandle, api_get
@@ -213,3 +215,67 @@ def test_a_preview_refuses_the_links_the_import_refuses_exactly_as_it_reports_th
     for name in ("errors.jsonl", "errors-customers.csv"):
         assert (tmp_path / "p" / name).read_text() == (tmp_path / "i" / name).read_text()
     assert sandbox.stats()["writes"] == 5 + 4 + 3 + 1  # one link PUT: C1's
+
+
+#: Customer C1 (501) renumbered to 5501 by ``currentCustomerNumber`` (as in
+#: ``tests/write/test_renumber.py``), its main contact moved from Anna (P1) to Bo (P2), its
+#: contacts a step of the same job: by key or by number, both already under 501.
+RENUMBERED = "key,current,customerNumber,name,main\nC1,501,5501,Alfa ApS,{main}\n"
+
+
+def renumber_job(job: Path, link: str, main: str) -> None:
+    columns = '"current" = "currentCustomerNumber"\n"customerNumber" = "customerNumber"\n'
+    mapping = MAPPINGS["customers.toml"].replace('"customerNumber" = "customerNumber"\n', columns)
+    mapping = mapping.replace('"main" = "customerContact.key"', f'"main" = "{link}"')
+    mapping = mapping.replace('"att" = "attention.key"\n', "").replace(
+        '"delivery" = "defaultDeliveryLocation.key"\n', "")  # fmt: skip
+    steps = MAPPINGS["job.toml"].split('[[steps]]\nentity = "delivery-locations"')[0]
+    for name, text in {"customers.toml": mapping, "job.toml": steps,
+                       "customers.csv": RENUMBERED.format(main=main),
+                       "contacts.csv": "".join(CONTACTS.splitlines(True)[:3])}.items():  # fmt: skip
+        (job.parent / name).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("by", ["key", "number"])
+def test_a_preview_of_a_renumbering_with_a_link_lists_both_writes_and_the_import_sends_them(
+    by: str, sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
+) -> None:
+    job = write_job(tmp_path / "job")
+    assert import_job(cli, sandbox, job, tmp_path / "i1").code == 0
+    n = numbers(tmp_path / "i1")
+    main = "customerContact.customerContactNumber"
+    renumber_job(job, *(("customerContact.key", "P2") if by == "key" else (main, n["P2"])))
+    c = str(job.parent / "customers.csv")
+    writes = sandbox.stats()["writes"]
+
+    preview = preview_job(cli, sandbox, job, tmp_path / "p", "--mode", "upsert")
+
+    assert preview.code == 0, preview.out + preview.err
+    assert sandbox.stats()["writes"] == writes
+    # The renumbering PUT goes to 501, the link PUT after it to 5501: each line's ``id``.
+    assert read_rows(tmp_path / "p" / "changes.csv")[1:] == [
+        [c, "", "2", "customers", "C1", "501", "update", "customerNumber", "501", "5501"],
+        [c, "", "2", "customers", "C1", "5501", "update", main, n["P1"], n["P2"]],
+    ]
+    assert customer_rows(tmp_path / "p") == {"C1": ("valid", "valid", "")}
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert summary["changes"] == {"create": 0, "update": 1, "links": 1, "unchanged": 2,
+                                  "skip": 0}  # fmt: skip
+
+    done = import_job(cli, sandbox, job, tmp_path / "i2", "--mode", "upsert")
+
+    assert done.code == 0, done.out
+    assert sandbox.stats()["writes"] == writes + 2  # exactly the two writes listed
+    assert customer_rows(tmp_path / "i2") == {"C1": ("updated", "set", "")}
+    held = sandbox.call(lambda: api_get(sandbox.url, "/customers/5501"))
+    assert held["customerContact"]["customerContactNumber"] == int(n["P2"])
+    assert held["attention"]["customerContactNumber"] == int(n["P2"])  # as it was
+    assert "customerNumber" not in sandbox.call(lambda: api_get(sandbox.url, "/customers/501"))
+
+    # Previewed again, nothing is left to change, the link included; imported again, no write.
+    again = preview_job(cli, sandbox, job, tmp_path / "p2", "--mode", "upsert")
+    assert again.code == 0, again.out
+    assert read_rows(tmp_path / "p2" / "changes.csv") == [list(CHANGE_COLUMNS)]
+    assert customer_rows(tmp_path / "p2") == {"C1": ("unchanged", "unchanged", "")}
+    assert import_job(cli, sandbox, job, tmp_path / "i3", "--mode", "upsert").code == 0
+    assert sandbox.stats()["writes"] == writes + 2
