@@ -6,8 +6,9 @@ Gives out: a ``RunOutcome`` (summary, exit code, report paths, why it stopped), 
 plan and the summary on the console, and ``export``'s files.
 
 Modules: ``importer`` (``prepare`` every input first, then ``run_import``), ``inputs``
-(open and read each input), ``stopping`` (every row accounted for when a run stops),
-``link_report``, ``settings``, ``job``, ``console``, ``progress``, ``export``.
+(open and read each input), ``history`` (the journal and the ledger, read-only in a
+preview), ``stopping`` (every row accounted for when a run stops), ``link_report``,
+``settings``, ``job``, ``console``, ``progress``, ``export``.
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``print_outcome``, ``print_plan``, ``export_entity``, ``EXIT_INTERRUPTED``,

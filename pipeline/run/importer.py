@@ -24,7 +24,6 @@ from pipeline.api import ApiClient, ApiSettings
 from pipeline.errors import FatalError, RetriableError
 from pipeline.redact import Redactor
 from pipeline.report import ChangeLog, ReportPaths, ReportWriter
-from pipeline.state import Journal, Ledger, abandon_unfinished, target_id
 from pipeline.validate import Validator
 from pipeline.write import (
     STOP_INTERRUPTED,
@@ -42,6 +41,7 @@ from pipeline.write import (
     uncancel,
 )
 
+from .history import History, open_history
 from .inputs import (
     PreparedStep,
     add_results,
@@ -117,8 +117,8 @@ async def run_import(
     started = time.monotonic()
     secrets = (*secrets, *(api.secrets() if api is not None else ()))
     summary = Summary()
-    journal = _open_journal(settings, prepared, api)
-    ledger = _open_ledger(settings, api)
+    state = open_history(settings, prepared, api)
+    journal, ledger = state.journal, state.ledger
     outcome = RunOutcome(
         summary=summary,
         report=None,  # type: ignore[arg-type]
@@ -139,7 +139,7 @@ async def run_import(
         preview = _open_preview(settings, api, redactor)
         try:
             await _run_with_client(
-                settings, prepared, report, outcome, cursor, api, (journal, ledger),
+                settings, prepared, report, outcome, cursor, api, state,
                 preview=preview, links=links,
             )  # fmt: skip
             if journal is not None and not outcome.interrupted and not outcome.stopped_by:
@@ -170,10 +170,7 @@ async def run_import(
                     outcome.changes, unchanged=summary.unchanged, skipped=summary.skipped
                 )
             outcome.report = report.close(summary, extra=extra)
-            if journal is not None:
-                journal.close()
-            if ledger is not None:
-                ledger.close()
+            state.close()
     return outcome
 
 
@@ -193,7 +190,7 @@ async def _run_with_client(
     outcome: RunOutcome,
     cursor: Cursor,
     api: ApiSettings | None,
-    state: tuple[Journal | None, Ledger | None],
+    state: History,
     *,
     preview: ChangeLog | None = None,
     links: _Links,
@@ -223,28 +220,6 @@ async def _run_with_client(
             outcome.window = client.window.stats()
 
 
-def _open_journal(
-    settings: RunSettings, prepared: Sequence[PreparedStep], api: ApiSettings | None
-) -> Journal | None:
-    if api is None or settings.dry_run:
-        return None
-    target = target_id(api.base_url, api.agreement_grant_token)
-    sources = [p.source for p in prepared]
-    if settings.restart and settings.journal is not None and settings.journal.exists():
-        abandon_unfinished(settings.journal, target=target, sources=sources)
-    return Journal.open(settings.journal, target=target, sources=sources, secrets=api.secrets())
-
-
-def _open_ledger(settings: RunSettings, api: ApiSettings | None) -> Ledger | None:
-    """The agreement's ledger; a dry run (a preview) only reads it, and creates none."""
-    if api is None:
-        return None
-    target = target_id(api.base_url, api.agreement_grant_token)
-    if settings.dry_run:
-        return Ledger.open_read_only(settings.ledger, target=target)
-    return Ledger.open(settings.ledger, target=target)
-
-
 async def _run_steps(
     settings: RunSettings,
     prepared: Sequence[PreparedStep],
@@ -253,13 +228,12 @@ async def _run_steps(
     cursor: Cursor,
     *,
     client: ApiClient | None,
-    state: tuple[Journal | None, Ledger | None],
+    state: History,
     preview: ChangeLog | None = None,
     links: _Links,
 ) -> None:
     summary = outcome.summary
-    journal = state[0]
-    parents = ParentIndex(journal)
+    parents = ParentIndex(state.keys)  # a preview's are the journal's, read-only
     has_children = any(p.entity.parent for p in prepared)
     progress = _progress(settings, client)
     with progress:
@@ -289,8 +263,8 @@ async def _run_steps(
         # A preview resolves and checks every link as the import does, and records the
         # link PUTs in changes.csv instead of sending them.
         stopped = await run_links(
-            links.book, client=client, journal=journal, settings=link_settings,
-            amend=links.outcomes.add, preview=preview,
+            links.book, client=client, journal=state.journal, keys=state.keys,
+            settings=link_settings, amend=links.outcomes.add, preview=preview,
         )  # fmt: skip
         if stopped == STOP_INTERRUPTED:
             outcome.interrupted = True
@@ -351,11 +325,11 @@ async def _context(
     step: PreparedStep,
     *,
     client: ApiClient | None,
-    state: tuple[Journal | None, Ledger | None],
+    state: History,
     parents: ParentIndex,
     preview: ChangeLog | None = None,
 ) -> StepContext:
-    journal, ledger = state
+    journal, ledger = state.journal, state.ledger
     names = None
     lookups = step.mapping.lookups()
     if lookups and client is not None:

@@ -3,14 +3,17 @@
 Takes in: the state folder (``$ECONOMIC_IMPORT_HOME`` or the platform's), an input's
 fingerprint, an agreement (hashed from its URL and grant token, never stored).
 Gives out: the ``Journal`` (each sent row's state, key and answer within a run, for
-resume) and the ``Ledger`` (each imported row's identity and record id, across runs).
+resume) and the ``Ledger`` (each imported row's identity and record id, across runs);
+for a preview, which starts no run, ``JournalKeys``: the journal's source keys of earlier
+runs, read-only.
 
-Modules: ``journal`` and ``journal_store`` (its SQLite file), ``ledger``, ``folder``.
+Modules: ``journal`` and ``journal_store`` (its SQLite file), ``keys``, ``ledger``,
+``folder``.
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``default_journal``, ``default_ledger``, ``Journal``, ``target_id``,
-``RowState``, ``SourceRef``, ``abandon_unfinished``, ``Ledger``, ``LedgerEntry``,
-``forget``, ``row_digest``, ``row_identity``.
+``RowState``, ``SourceRef``, ``abandon_unfinished``, ``JournalKeys``, ``SourceKeys``,
+``Ledger``, ``LedgerEntry``, ``forget``, ``row_digest``, ``row_identity``.
 """
 
 import lazy_loader as lazy

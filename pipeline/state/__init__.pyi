@@ -7,6 +7,8 @@ from .journal import target_id as target_id
 from .journal_store import RowState as RowState
 from .journal_store import SourceRef as SourceRef
 from .journal_store import abandon_unfinished as abandon_unfinished
+from .keys import JournalKeys as JournalKeys
+from .keys import SourceKeys as SourceKeys
 from .ledger import Ledger as Ledger
 from .ledger import LedgerEntry as LedgerEntry
 from .ledger import forget as forget

@@ -35,6 +35,7 @@ from .journal_store import (
     error_dict,
     row_state,
 )
+from .keys import child_id, parent_id
 
 __all__ = ["Journal", "RowState", "SourceRef", "abandon_unfinished", "target_id"]
 
@@ -212,11 +213,7 @@ class Journal:
 
     def parent_id(self, entity: str, source_key: str) -> str | None:
         """The API number of a row of ``entity`` with this source key, from any run."""
-        found = self._db.execute(
-            "SELECT api_id FROM parent_keys WHERE target=? AND entity=? AND source_key=?",
-            (self.target, entity, source_key),
-        ).fetchone()
-        return None if found is None else str(found[0])
+        return parent_id(self._db, self.target, entity, source_key)
 
     def remember_children(self, entity: str, children: Iterable[tuple[str, str, str]]) -> None:
         """Remember (source key, customer number, API number) of contacts or delivery
@@ -232,11 +229,7 @@ class Journal:
 
     def child_id(self, entity: str, source_key: str) -> tuple[str, str] | None:
         """(customer number, API number) of a child row with this source key, from any run."""
-        found = self._db.execute(
-            "SELECT customer, api_id FROM child_keys WHERE target=? AND entity=? AND source_key=?",
-            (self.target, entity, source_key),
-        ).fetchone()
-        return None if found is None else (str(found[0]), str(found[1]))
+        return child_id(self._db, self.target, entity, source_key)
 
     def renumber_customer(self, old: str, new: str) -> None:
         """Customer ``old`` is now ``new``: every source key naming it, or naming one of its

@@ -35,7 +35,7 @@ from pipeline.api import ApiClient, collection_url
 from pipeline.constraints import CUSTOMERS, ENTITIES, Link
 from pipeline.errors import ConfigError, FatalError, RetriableError, RowError
 from pipeline.mapping import flatten
-from pipeline.state import Journal
+from pipeline.state import Journal, SourceKeys
 
 from .changes import ChangeSink, RowPlace, planned_link_lines
 from .interrupt import STOP_INTERRUPTED, STOPPED_CODE, uncancel
@@ -82,12 +82,18 @@ async def run_links(
     *,
     client: ApiClient,
     journal: Journal | None,
+    keys: SourceKeys | None,
     settings: LinkSettings,
     amend: Amend,
     preview: ChangeSink | None = None,
 ) -> str:
     """Set every wanted link (``preview``: record the PUTs there instead); '' when done,
-    else why the run stopped (rows left ``failed``)."""
+    else why the run stopped (rows left ``failed``).
+
+    ``journal`` journals the link writes (None in a preview, which writes nothing);
+    ``keys`` finds a child of an earlier run by its source key (the journal, or in a
+    preview its read-only view).
+    """
     done: set[int] = set()
 
     def settled(request: LinkRequest, cell: str, errors: list[RowError]) -> None:
@@ -98,7 +104,7 @@ async def run_links(
     try:
         for start in range(0, len(book.requests), LINK_BATCH):
             batch = book.requests[start : start + LINK_BATCH]
-            await _link_batch(book, batch, client=client, journal=journal,
+            await _link_batch(book, batch, client=client, journal=journal, keys=keys,
                               settings=settings, amend=settled, preview=preview)  # fmt: skip
     except asyncio.CancelledError:
         uncancel()
@@ -124,13 +130,14 @@ async def _link_batch(
     *,
     client: ApiClient,
     journal: Journal | None,
+    keys: SourceKeys | None,
     settings: LinkSettings,
     amend: Amend,
     preview: ChangeSink | None,
 ) -> None:
     resolved: list[tuple[LinkRequest, Targets]] = []
     for request in batch:
-        targets, errors = _resolve_all(book, request, journal)
+        targets, errors = _resolve_all(book, request, keys)
         if errors:
             amend(request, LINKS_FAILED, errors)
         else:
@@ -160,12 +167,12 @@ async def _link_batch(
 
 
 def _resolve_all(
-    book: LinkBook, request: LinkRequest, journal: Journal | None
+    book: LinkBook, request: LinkRequest, keys: SourceKeys | None
 ) -> tuple[Targets, list[RowError]]:
     targets: Targets = []
     errors: list[RowError] = []
     for want in request.wants:
-        found = book.resolve(want, customer=request.customer, journal=journal,
+        found = book.resolve(want, customer=request.customer, keys=keys,
                              row=request.row, held_at=request.held_at)  # fmt: skip
         if isinstance(found, RowError):
             errors.append(found)

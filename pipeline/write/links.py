@@ -30,7 +30,7 @@ import pandas as pd
 
 from pipeline.constraints import CUSTOMERS, ENTITIES, Link
 from pipeline.errors import RowError
-from pipeline.state import Journal
+from pipeline.state import Journal, SourceKeys
 
 from .outcome import RowResult, Status, is_success
 
@@ -178,9 +178,12 @@ class LinkBook:
             journal.remember_children(entity, kept)
 
     def resolve(
-        self, want: Want, *, customer: str, journal: Journal | None, row: int, held_at: str = ""
+        self, want: Want, *, customer: str, keys: SourceKeys | None, row: int, held_at: str = ""
     ) -> Target | RowError:
         """The child the link points at, or why the link cannot be set.
+
+        ``keys``: earlier runs' source keys (the run's journal, or a preview's read-only
+        view of it), for a key no row of this run has.
 
         ``held_at``: the customer's number today in a preview of its renumbering
         (``LinkRequest.held_at``); its children are still under that number.
@@ -206,7 +209,7 @@ class LinkBook:
             if found.planned:
                 planned = f"new {child.label} {where}"
         else:
-            earlier = journal.child_id(child.name, want.key) if journal is not None else None
+            earlier = keys.child_id(child.name, want.key) if keys is not None else None
             if earlier is None:
                 return _error(want, row, CODE_LINK_NOT_FOUND,
                               f"no {what} in this run or an earlier one")  # fmt: skip

@@ -2,14 +2,15 @@
 
 A contact or delivery location names its customer either by ``customer.customerNumber``
 or by ``customer.key``, the source-system key of a customer row imported in the same run
-or an earlier one (issue #4). A child whose parent did not succeed is skipped, never sent.
+or an earlier one (issue #4; the journal's keys, which a preview reads read-only). A child
+whose parent did not succeed is skipped, never sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pipeline.state import Journal
+from pipeline.state import SourceKeys
 
 PARENT_KEY_PATH = "customer.key"
 PARENT_NUMBER_PATH = "customer.customerNumber"
@@ -36,10 +37,11 @@ class ParentLookup:
 
 
 class ParentIndex:
-    """Customer rows of this run by source key and by number, plus the journal's history."""
+    """Customer rows of this run by source key and by number, plus earlier runs' keys
+    (``keys``: the run's journal, or a preview's read-only view of it)."""
 
-    def __init__(self, journal: Journal | None) -> None:
-        self._journal = journal
+    def __init__(self, keys: SourceKeys | None) -> None:
+        self._keys = keys
         self._by_key: dict[str, ParentRow] = {}
         self._by_number: dict[str, ParentRow] = {}
 
@@ -74,7 +76,7 @@ class ParentIndex:
             if not found.succeeded:
                 return ParentLookup(skip_reason=_not_imported(found, f"customer key '{key}'"))
             return ParentLookup(number=found.number)
-        earlier = self._journal.parent_id("customers", key) if self._journal else None
+        earlier = self._keys.parent_id("customers", key) if self._keys else None
         if earlier:
             return ParentLookup(number=earlier)
         return ParentLookup(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import JournalError, RowError
-from pipeline.state import Journal, SourceRef, abandon_unfinished, target_id
+from pipeline.state import Journal, JournalKeys, SourceRef, abandon_unfinished, target_id
 
 TARGET = target_id("http://127.0.0.1:1", "grant-token-for-the-journal-tests")
 SOURCE = SourceRef(path="in.csv", sheet="", entity="customers", fingerprint="f1")
@@ -161,3 +161,44 @@ def test_the_tokens_are_masked_in_every_error_text_kept(tmp_path: Path) -> None:
     assert secret.encode() not in b"".join(p.read_bytes() for p in tmp_path.iterdir())
     kept = open_journal(path).states(SID)[2].errors[0]
     assert kept.message == "bad token ***" and kept.value == {"sent": "***"}
+
+
+def test_a_preview_reads_earlier_runs_keys_read_only_and_starts_no_run(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    assert JournalKeys.open_read_only(path, target=TARGET) is None
+    assert not path.exists()  # none created
+    journal = open_journal(path)  # an unfinished run: a preview neither resumes nor ends it
+    journal.mark_done(SID, 2, status="created", http_status=201, api_id="17",
+                      entity="customers", source_key="A")  # fmt: skip
+    journal.remember_children("contacts", [("P1", "17", "3")])
+    journal.close()
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    keys = JournalKeys.open_read_only(path, target=TARGET)
+    assert keys is not None
+    assert (keys.parent_id("customers", "A"), keys.child_id("contacts", "P1")) == (
+        "17",
+        ("17", "3"),
+    )
+    assert (keys.parent_id("customers", "B"), keys.child_id("contacts", "P9")) == (None, None)
+    other = JournalKeys.open_read_only(path, target=target_id("http://127.0.0.1:1", "other"))
+    assert other is not None and other.parent_id("customers", "A") is None  # another agreement
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        keys._db.execute("DELETE FROM parent_keys")
+    keys.close()
+    other.close()
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert open_journal(path).resumed  # the run is still unfinished
+
+
+def test_a_journal_without_the_key_tables_knows_no_keys(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # as an older version left it
+        db.execute("CREATE TABLE runs (run_id INTEGER PRIMARY KEY)")
+    db.close()
+    keys = JournalKeys.open_read_only(path, target=TARGET)
+    assert keys is not None
+    assert (keys.parent_id("customers", "A"), keys.child_id("contacts", "P1")) == (None, None)
+    keys.close()
+    (tmp_path / "junk.sqlite").write_text("not a database", encoding="utf-8")
+    with pytest.raises(JournalError, match="cannot read journal"):
+        JournalKeys.open_read_only(tmp_path / "junk.sqlite", target=TARGET)

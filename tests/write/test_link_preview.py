@@ -279,3 +279,116 @@ def test_a_preview_of_a_renumbering_with_a_link_lists_both_writes_and_the_import
     assert customer_rows(tmp_path / "p2") == {"C1": ("unchanged", "unchanged", "")}
     assert import_job(cli, sandbox, job, tmp_path / "i3", "--mode", "upsert").code == 0
     assert sandbox.stats()["writes"] == writes + 2
+
+
+#: Run 2 of a job imported before: C3 (503, Dora as main contact) gains Dora as attention
+#: too, by the source key of run 1's contact row; run 2's job has no contacts step.
+LATER_CUSTOMERS = "key,customerNumber,name,main,att,delivery\nC3,503,Gamma ApS,P4,P4,L3\n"
+
+
+def customers_only_job(folder: Path, customers: str) -> Path:
+    """A job of one step, customers, with the mapping of ``tests/write/test_links.py``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = MAPPINGS["job.toml"].split('[[steps]]\nentity = "contacts"')[0]
+    for name, text in {"job.toml": steps, "customers.toml": MAPPINGS["customers.toml"],
+                       "customers.csv": customers}.items():  # fmt: skip
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder / "job.toml"
+
+
+def test_a_preview_links_to_a_child_of_an_earlier_run_by_key_reading_the_journal_only(
+    sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
+) -> None:
+    first = write_job(tmp_path / "job")
+    assert import_job(cli, sandbox, first, tmp_path / "i1").code == 0
+    n = numbers(tmp_path / "i1")
+    journal = first.parent / "journal.sqlite"
+    job = customers_only_job(tmp_path / "later", LATER_CUSTOMERS)
+    c = str(job.parent / "customers.csv")
+    before = (journal.read_bytes(), journal.stat().st_mtime_ns)
+    writes = sandbox.stats()["writes"]
+
+    preview = preview_job(cli, sandbox, job, tmp_path / "p", "--mode", "upsert",
+                          "--journal", journal)  # fmt: skip
+
+    assert preview.code == 0, preview.out + preview.err
+    assert sandbox.stats()["writes"] == writes  # only GETs
+    att = "attention.customerContactNumber"
+    assert read_rows(tmp_path / "p" / "changes.csv")[1:] == [
+        [c, "", "2", "customers", "C3", "503", "update", att, "", n["P4"]],
+    ]
+    assert customer_rows(tmp_path / "p") == {"C3": ("unchanged", "valid", "")}
+    assert (journal.read_bytes(), journal.stat().st_mtime_ns) == before  # read, not written
+
+    # A preview with no journal at all creates none, and refuses the link as the import does.
+    fresh = tmp_path / "fresh" / "journal.sqlite"
+    alone = preview_job(cli, sandbox, job, tmp_path / "p0", "--mode", "upsert",
+                        "--journal", fresh)  # fmt: skip
+    assert alone.code == 1, alone.out + alone.err
+    assert not fresh.parent.exists()
+    refused = customer_rows(tmp_path / "p0")
+    assert refused["C3"][:2] == ("unchanged", "failed")
+    assert "LINK_NOT_FOUND" in refused["C3"][2] and "'P4'" in refused["C3"][2]
+    assert read_rows(tmp_path / "p0" / "changes.csv") == [list(CHANGE_COLUMNS)]
+
+    done = import_job(cli, sandbox, job, tmp_path / "i2", "--mode", "upsert",
+                      "--journal", journal)  # fmt: skip
+
+    assert done.code == 0, done.out
+    assert sandbox.stats()["writes"] == writes + 1  # exactly the link PUT listed
+    assert customer_rows(tmp_path / "i2") == {"C3": ("unchanged", "set", "")}
+    check_sent_as_listed(sandbox, link_lines(tmp_path / "p"), tmp_path / "i2")
+
+    again = preview_job(cli, sandbox, job, tmp_path / "p2", "--mode", "upsert",
+                        "--journal", journal)  # fmt: skip
+    assert again.code == 0, again.out
+    assert read_rows(tmp_path / "p2" / "changes.csv") == [list(CHANGE_COLUMNS)]
+    assert customer_rows(tmp_path / "p2") == {"C3": ("unchanged", "unchanged", "")}
+    # The import without that journal refuses the link exactly as the preview without it.
+    blind = import_job(cli, sandbox, job, tmp_path / "i0", "--mode", "upsert",
+                       "--journal", fresh)  # fmt: skip
+    assert blind.code == 1, blind.out
+    assert customer_rows(tmp_path / "i0") == refused
+    assert sandbox.stats()["writes"] == writes + 1
+
+
+def test_a_preview_finds_a_childs_parent_of_an_earlier_run_by_key_in_the_state_folder(
+    sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path, state_home: Path
+) -> None:
+    first = write_job(tmp_path / "job")
+    # The state folder's journal, as a person's runs share it (no --journal).
+    run = ("--base-url", sandbox.url, "--no-progress")
+    assert cli("import", "--job", first, "--report", tmp_path / "i1", *run).code == 0
+    journal = state_home / "journal.sqlite"
+    before = (journal.read_bytes(), journal.stat().st_mtime_ns)
+    folder = tmp_path / "later"
+    folder.mkdir()
+    (folder / "contacts.toml").write_text(MAPPINGS["contacts.toml"], encoding="utf-8")
+    source = folder / "contacts.csv"
+    source.write_text("key,customer,name,email\nP5,C2,Eva,eva@beta.dk\n", encoding="utf-8")
+    contacts = ("contacts", source, "--mapping", folder / "contacts.toml", *run)
+    writes = sandbox.stats()["writes"]
+
+    preview = cli("validate", "--entity", *contacts, "--report", tmp_path / "p")
+
+    assert preview.code == 0, preview.out + preview.err
+    assert sandbox.stats()["writes"] == writes
+    (row,) = results(tmp_path / "p")
+    assert (row["status"], row["errors"]) == ("valid", "")
+    lines = read_rows(tmp_path / "p" / "changes.csv")[1:]
+    assert {line[6] for line in lines} == {"create"} and lines
+    assert ["customer.customerNumber", "502"] in [line[7:10:2] for line in lines]
+    assert (journal.read_bytes(), journal.stat().st_mtime_ns) == before
+
+    done = cli("import", "--entity", *contacts, "--report", tmp_path / "i2")
+
+    assert done.code == 0, done.out
+    assert sandbox.stats()["writes"] == writes + 1  # the create listed
+    (row,) = results(tmp_path / "i2")
+    assert row["status"] == "created"
+    held = sandbox.call(lambda: api_get(sandbox.url, "/customers/502/contacts"))
+    assert "Eva" in {c["name"] for c in held["collection"]}
+
+    again = cli("validate", "--entity", *contacts, "--report", tmp_path / "p2")
+    assert again.code == 0, again.out
+    assert read_rows(tmp_path / "p2" / "changes.csv") == [list(CHANGE_COLUMNS)]
