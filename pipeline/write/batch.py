@@ -25,8 +25,8 @@ from pipeline.validate import ChunkValidation
 
 from .links import LINK_COLUMNS, link_conflicts
 from .outcome import RowResult, Status
-from .parents import PARENT_KEY_PATH, PARENT_NUMBER_PATH, ParentRow
-from .renumber import CURRENT_NUMBER, follow_renumbers
+from .parents import PARENT_KEY_PATH, PARENT_NUMBER_PATH, ParentLookup, ParentRow
+from .renumber import CURRENT_NUMBER, follow_planned_renumbers, follow_renumbers
 from .send import send_rows
 from .step import RowWork, StepContext
 
@@ -115,12 +115,15 @@ async def process_batch(
             journal=ctx.write.journal,
             ledger=ctx.write.ledger,
         )
+        if ctx.write.preview is not None:
+            follow_planned_renumbers(current, chunk.numbers, results, parents=ctx.parents)
     if ctx.links is not None and ctx.write.client is not None:
         if ctx.write.entity.parent is None:
             ctx.links.want(mapped, results, source_id=ctx.write.source_id)
         else:
+            held = {row: found.today for row, found in parents.items()}
             ctx.links.record_children(
-                ctx.write.entity.name, chunk.keys, parents, results, journal=ctx.write.journal
+                ctx.write.entity.name, chunk.keys, held, results, journal=ctx.write.journal
             )
     return results
 
@@ -166,14 +169,14 @@ def _settle_invalid(
                 chunk.settle(ctx, row, label, Status.INVALID, found[row])
 
 
-def _resolve_parents(ctx: StepContext, chunk: _Chunk) -> dict[int, str]:
-    """Each open child row's parent customer number; rows whose parent cannot be had are
+def _resolve_parents(ctx: StepContext, chunk: _Chunk) -> dict[int, ParentLookup]:
+    """Each open child row's parent customer; rows whose parent cannot be had are
     settled (``skipped`` or ``invalid``)."""
     if ctx.write.entity.parent is None:
         return {}
     keys = _column(chunk.mapped, PARENT_KEY_PATH)
     numbers = _column(chunk.mapped, PARENT_NUMBER_PATH)
-    found_numbers: dict[int, str] = {}
+    found_numbers: dict[int, ParentLookup] = {}
     for row, label, key, number in zip(chunk.rows, chunk.labels, keys, numbers, strict=True):
         if row in chunk.settled:
             continue
@@ -186,7 +189,7 @@ def _resolve_parents(ctx: StepContext, chunk: _Chunk) -> dict[int, str]:
             reason = RowError(row, PARENT_KEY_PATH, "PARENT_NOT_FOUND", found.error, key)
             chunk.settle(ctx, row, label, Status.INVALID, [reason])
         else:
-            found_numbers[row] = found.number
+            found_numbers[row] = found
     return found_numbers
 
 
@@ -207,7 +210,7 @@ def _dry_results(ctx: StepContext, chunk: _Chunk) -> list[RowResult]:
 
 
 async def _send(
-    ctx: StepContext, chunk: _Chunk, parents: dict[int, str], *, works: list[RowWork]
+    ctx: StepContext, chunk: _Chunk, parents: dict[int, ParentLookup], *, works: list[RowWork]
 ) -> list[RowResult]:
     """Send the rows not settled locally; every row's result in input order."""
     # The settled rows first, so that a stop half-way reports them as they ended.
@@ -223,7 +226,10 @@ async def _send(
         warnings = list(chunk.checked.warnings.get(row, ()))
         work = RowWork(row, chunk.keys[n], record, warnings=warnings)
         if row in parents:
-            work.parent = parents[row]
+            # Read and decided where the parent is today; a preview of its renumbering
+            # lists the write under its new number (``RowWork.planned_parent``).
+            work.parent = parents[row].today
+            work.planned_parent = parents[row].number if parents[row].held_at else ""
             record[PARENT_NUMBER_PATH] = work.parent
         work.payload = build_payload(record, ctx.write.entity)
         sending.append(work)

@@ -4,6 +4,10 @@ A contact or delivery location names its customer either by ``customer.customerN
 or by ``customer.key``, the source-system key of a customer row imported in the same run
 or an earlier one (issue #4; the journal's keys, which a preview reads read-only). A child
 whose parent did not succeed is skipped, never sent.
+
+A preview of a customer's renumbering (``plan_renumber``) sends no PUT: its children are
+listed under the new number, as the import writes them, but read where they are today
+(``held_at``), as the import reads them after the PUT moved them.
 """
 
 from __future__ import annotations
@@ -25,15 +29,26 @@ class ParentRow:
     number: str
     succeeded: bool
     status: str
+    held_at: str = ""  # a preview's renumbering: the number it has today
 
 
 @dataclass(frozen=True)
 class ParentLookup:
-    """The outcome of finding a child's parent: a number, or why there is none."""
+    """The outcome of finding a child's parent: a number, or why there is none.
+
+    ``held_at``: in a preview of the parent's renumbering to ``number``, the number it has
+    today, where its children are still found.
+    """
 
     number: str = ""
     skip_reason: str = ""
     error: str = ""
+    held_at: str = ""
+
+    @property
+    def today(self) -> str:
+        """Where the parent and its children are on the server now."""
+        return self.held_at or self.number
 
 
 class ParentIndex:
@@ -61,6 +76,16 @@ class ParentIndex:
         if moved is not None:
             self._by_number[new] = replace(moved, number=new)
 
+    def plan_renumber(self, old: str, new: str) -> None:
+        """A preview's customer ``old`` would be ``new`` after its PUT: its children
+        follow ``new`` and are read at ``old`` (``ParentLookup.held_at``)."""
+        for key, found in list(self._by_key.items()):
+            if found.number == old:
+                self._by_key[key] = replace(found, number=new, held_at=old)
+        moved = self._by_number.pop(old, None)
+        if moved is not None:
+            self._by_number[new] = replace(moved, number=new, held_at=old)
+
     def resolve(self, *, key: str, number: str) -> ParentLookup:
         """The parent's customer number for a child row, or why it cannot have one."""
         if key:
@@ -68,14 +93,14 @@ class ParentIndex:
         found = self._by_number.get(number)
         if found is not None and not found.succeeded:
             return ParentLookup(skip_reason=_not_imported(found, f"customer {number}"))
-        return ParentLookup(number=number)
+        return ParentLookup(number=number, held_at=found.held_at if found is not None else "")
 
     def _resolve_key(self, key: str) -> ParentLookup:
         found = self._by_key.get(key)
         if found is not None:
             if not found.succeeded:
                 return ParentLookup(skip_reason=_not_imported(found, f"customer key '{key}'"))
-            return ParentLookup(number=found.number)
+            return ParentLookup(number=found.number, held_at=found.held_at)
         earlier = self._keys.parent_id("customers", key) if self._keys else None
         if earlier:
             return ParentLookup(number=earlier)

@@ -20,6 +20,9 @@ neither                             ``rejected``: nothing to renumber
 
 Once a row is renumbered, the run's parent index and the journal's source keys follow the
 new number (``follow_renumbers``), so children imported later by source key land on it.
+A preview sends no PUT, so it cannot follow one: its index lists the children of a row it
+would renumber under the new number, and reads them at the current one
+(``follow_planned_renumbers``).
 Renumbering needs ``--mode update`` or ``--mode upsert`` (checked before any request).
 """
 
@@ -99,3 +102,20 @@ def follow_renumbers(
         if ledger is not None and result.status is Status.UPDATED:
             # Only after the PUT itself: a re-run's current number may be reused since.
             ledger.renumber("customers", current, result.id)
+
+
+def follow_planned_renumbers(
+    mapped_current: Sequence[str],
+    mapped_new: Sequence[str],
+    results: Sequence[RowResult],
+    *,
+    parents: ParentIndex,
+) -> None:
+    """A preview's ``follow_renumbers``: each row it would renumber (``valid``: a PUT
+    planned to the current number) moves in the parent index (``ParentIndex.plan_renumber``).
+    """
+    for cell, new_cell, result in zip(mapped_current, mapped_new, results, strict=True):
+        current, new = number_text(cell), number_text(new_cell)
+        planned = result.status is Status.VALID and result.id == current
+        if current and new and current != new and planned:
+            parents.plan_renumber(current, new)

@@ -34,6 +34,7 @@ from .changes import RowPlace, planned_lines
 from .decide import Decision, decide
 from .matching import lookup_keys, match_key, renumber_holder
 from .outcome import Status
+from .parents import PARENT_NUMBER_PATH
 from .recognise import (
     Recognition,
     as_recognised,
@@ -104,6 +105,9 @@ def _plan(ctx: WriteContext, work: RowWork, decision: Decision) -> None:
     work.result = row_result(ctx, work, Status.VALID, id=found_id)
     place = RowPlace(ctx.source, ctx.sheet, work.row, ctx.entity.name, work.result.key)
     lines = planned_lines(ctx.entity, work.payload, existing=found)
+    if work.planned_parent:  # its parent's renumbering PUT moves it first (a create's line)
+        lines = [(action, path, old, work.planned_parent if path == PARENT_NUMBER_PATH else new)
+                 for action, path, old, new in lines]  # fmt: skip
     ctx.preview.record(place, id=found_id, lines=lines)
     if ctx.existing is not None and decision.body is not None:
         key = match_key(ctx.entity, work.record)

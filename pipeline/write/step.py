@@ -75,12 +75,15 @@ class RowWork:
 
     ``key_sent_at`` is when the row's current idempotency key was first sent (from the
     journal), so that a write in doubt knows whether the API may have forgotten the key.
+    ``planned_parent``: in a preview of the parent's renumbering, the number the child is
+    listed under; ``parent`` is where it is read today (``pipeline.write.parents``).
     """
 
     row: int
     key: str
     record: dict[str, str]
     parent: str = ""
+    planned_parent: str = ""
     payload: dict[str, Any] | None = None
     result: RowResult | None = None
     errors: list[RowError] = field(default_factory=list)

@@ -26,6 +26,7 @@ from tests.runs import (
     wait_for_journal,
     write_customers,
 )
+from tests.write.test_links import MAPPINGS
 
 BASE = (
     "name,currency,customerGroup.customerGroupNumber,paymentTerms.paymentTermsNumber,"
@@ -360,3 +361,79 @@ def test_the_ledger_follows_a_renumbering_and_later_runs_land_on_the_new_number(
     assert [c["name"] for c in get(sandbox, "/customers/7001/contacts")["collection"]] == [
         "Person 1"
     ]
+
+
+#: Customer C1 (501) with contact P1 and location L1; then C1 renumbered to 5501, with a
+#: new contact P5 and a new location L5 naming it in the same job, P1 and L1 kept. By
+#: number, a child names C1 as 501 first, then as 5501, the number the import gives it.
+MOVING = {"customers.csv": "key,current,customerNumber,name\nC1,,501,Alfa ApS\n",
+          "contacts.csv": "key,customer,name,email\nP1,C1,Anna,anna@alfa.dk\n",
+          "locations.csv": "key,customer,address,postalCode\nL1,C1,Vej 1,5000\n"}  # fmt: skip
+MOVED = {"customers.csv": "key,current,customerNumber,name\nC1,501,5501,Alfa ApS\n",
+         "contacts.csv": MOVING["contacts.csv"] + "P5,C1,Eva,eva@alfa.dk\n",
+         "locations.csv": MOVING["locations.csv"] + "L5,C1,Vej 5,6000\n"}  # fmt: skip
+
+
+@pytest.mark.parametrize("by", ["key", "number"])
+def test_a_preview_lists_the_children_of_a_renumbered_customer_under_its_new_number(
+    by: str, sandbox: SandboxHandle, tokens: object, cli, tmp_path: Path
+) -> None:
+    mapping = "\n".join(line for line in MAPPINGS["customers.toml"].splitlines()
+                        if not line.startswith(('"main"', '"att"', '"delivery"')))  # fmt: skip
+    files = {**MAPPINGS, "customers.toml": mapping.replace(
+        '"key" = false', '"key" = false\n"current" = "currentCustomerNumber"') + "\n"}  # fmt: skip
+    if by == "number":
+        for name in ("contacts.toml", "locations.toml"):
+            files[name] = files[name].replace('"customer.key"', '"customer.customerNumber"')
+    job = tmp_path / "job"
+    job.mkdir()
+
+    def write_files(texts: dict[str, str], number: str) -> None:
+        for name, text in texts.items():
+            text = text.replace(",C1,", f",{number},") if by == "number" else text
+            (job / name).write_text(text, encoding="utf-8")
+
+    write_files({**files, **MOVING}, "501")
+    run = ("--job", job / "job.toml", "--base-url", sandbox.url, "--mode", "upsert",
+           "--journal", job / "journal.sqlite")  # fmt: skip
+    assert cli("import", *run, "--report", tmp_path / "i1").code == 0
+    write_files(MOVED, "5501")
+    c, p, loc = (str(job / f"{name}.csv") for name in ("customers", "contacts", "locations"))
+    writes = sandbox.stats()["writes"]
+
+    preview = cli("validate", *run, "--report", tmp_path / "p")
+
+    assert preview.code == 0, preview.out + preview.err
+    assert sandbox.stats()["writes"] == writes
+    with (tmp_path / "p" / "changes.csv").open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle))[1:]
+    assert lines == [
+        [c, "", "2", "customers", "C1", "501", "update", "customerNumber", "501", "5501"],
+        [p, "", "3", "contacts", "P5", "", "create", "customer.customerNumber", "", "5501"],
+        [p, "", "3", "contacts", "P5", "", "create", "name", "", "Eva"],
+        [p, "", "3", "contacts", "P5", "", "create", "email", "", "eva@alfa.dk"],
+        [loc, "", "3", "delivery-locations", "L5", "", "create", "customer.customerNumber", "",
+         "5501"],
+        [loc, "", "3", "delivery-locations", "L5", "", "create", "address", "", "Vej 5"],
+        [loc, "", "3", "delivery-locations", "L5", "", "create", "postalCode", "", "6000"],
+    ]  # fmt: skip
+    assert [r["status"] for r in results(tmp_path / "p")] == ["valid", "unchanged", "valid",
+                                                               "unchanged", "valid"]  # fmt: skip
+
+    done = cli("import", *run, "--report", tmp_path / "i2")
+
+    assert done.code == 0, done.out
+    assert [(r["key"], r["status"]) for r in results(tmp_path / "i2")] == [
+        ("C1", "updated"), ("P1", "unchanged"), ("P5", "created"), ("L1", "unchanged"),
+        ("L5", "created")]  # fmt: skip
+    assert sandbox.stats()["writes"] == writes + 3  # exactly the three writes listed
+    held = get(sandbox, "/customers/5501/contacts")["collection"]
+    assert sorted(c["name"] for c in held) == ["Anna", "Eva"]
+    located = get(sandbox, "/customers/5501/delivery-locations")["collection"]
+    assert sorted(d["address"] for d in located) == ["Vej 1", "Vej 5"]
+
+    again = cli("validate", *run, "--report", tmp_path / "p2")
+    assert again.code == 0, again.out + again.err
+    assert (tmp_path / "p2" / "changes.csv").read_text(encoding="utf-8-sig").count("\n") == 1
+    assert cli("import", *run, "--report", tmp_path / "i3").code == 0
+    assert sandbox.stats()["writes"] == writes + 3
