@@ -69,22 +69,20 @@ class ParentIndex:
 
     def renumber(self, old: str, new: str) -> None:
         """Customer ``old`` is now ``new``: rows that named it (by key) follow it."""
-        for key, found in list(self._by_key.items()):
-            if found.number == old:
-                self._by_key[key] = replace(found, number=new)
-        moved = self._by_number.pop(old, None)
-        if moved is not None:
-            self._by_number[new] = replace(moved, number=new)
+        self._move(old, new, held_at="")
 
     def plan_renumber(self, old: str, new: str) -> None:
         """A preview's customer ``old`` would be ``new`` after its PUT: its children
         follow ``new`` and are read at ``old`` (``ParentLookup.held_at``)."""
+        self._move(old, new, held_at=old)
+
+    def _move(self, old: str, new: str, *, held_at: str) -> None:
         for key, found in list(self._by_key.items()):
             if found.number == old:
-                self._by_key[key] = replace(found, number=new, held_at=old)
+                self._by_key[key] = replace(found, number=new, held_at=held_at)
         moved = self._by_number.pop(old, None)
         if moved is not None:
-            self._by_number[new] = replace(moved, number=new, held_at=old)
+            self._by_number[new] = replace(moved, number=new, held_at=held_at)
 
     def resolve(self, *, key: str, number: str) -> ParentLookup:
         """The parent's customer number for a child row, or why it cannot have one."""
