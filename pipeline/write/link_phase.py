@@ -145,8 +145,8 @@ async def _link_batch(
     existing = ExistingRecords(client, CUSTOMERS)
     await existing.fetch(r.current for r, _ in resolved)
     by_source: dict[str, list[tuple[LinkRequest, RowWork]]] = {}
+    planned = preview is not None
     for request, targets in resolved:
-        planned = preview is not None
         errors = await _check_unverified(client, existing, request, targets, planned=planned)
         if errors:
             amend(request, LINKS_FAILED, errors)
