@@ -10,6 +10,9 @@ Grouped by what the caller does::
     │   ├── ConfigError                     bad mapping, job file, flag or missing token
     │   ├── InputError                      unreadable or malformed input file
     │   ├── JournalError                    journal belongs to another input, or is corrupt
+    │   ├── StateError                      the state store cannot be reached or written
+    │   ├── LockedError                     another import holds the agreement's lock
+    │   ├── ReportError                     the report folder cannot be written
     │   └── AuthError                       401/403: the token is wrong or revoked
     └── RetriableError                      back off and try again (429, 5xx, lost connection)
         ├── ThrottledError                  429: the agreement's bucket is empty
@@ -51,6 +54,19 @@ class InputError(FatalError):
 
 class JournalError(FatalError):
     """The journal does not belong to this input, or cannot be used."""
+
+
+class StateError(FatalError):
+    """The state store (a SQLite folder or a PostgreSQL database) cannot be reached, refuses
+    the login, or fails a write (disk full, read-only, connection lost)."""
+
+
+class LockedError(FatalError):
+    """Another import holds the agreement's lock; the message names the holder."""
+
+
+class ReportError(FatalError):
+    """The report folder cannot be created or written (no space, read-only, not a folder)."""
 
 
 class AuthError(FatalError):
