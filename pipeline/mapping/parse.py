@@ -114,11 +114,12 @@ class _Parser:
             ignored=ignored,
             sheet=self.text_or_none(doc, "sheet"),
             match=self.match(entity, doc, produced),
+            new_when_unmatched=doc.get("match") == [],
         )
 
     def match(self, entity: Entity, doc: dict[str, object], produced: list[str]) -> MatchRule:
-        if "match" not in doc:
-            return ()
+        if "match" not in doc or doc["match"] == []:
+            return ()  # [] says "rows without a number are new" (Mapping.new_when_unmatched)
         try:
             return check_match(entity, doc["match"], produced=produced, where="match")
         except ValueError as exc:

@@ -102,6 +102,9 @@ class Mapping:
     ignored: tuple[str, ...] = ()
     sheet: str | None = None
     match: MatchRule = ()  # pipeline.write.match_rules
+    #: ``match = []``: rows without a number of their own are new records, created
+    #: without asking the agreement (issue #19: the opt-out of "no history is no excuse").
+    new_when_unmatched: bool = False
 
     def check_columns(self, columns: Sequence[str], *, source: str | Path | None = None) -> None:
         """ConfigError naming the source columns this mapping needs that ``columns`` lacks."""

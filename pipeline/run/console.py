@@ -7,6 +7,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from pipeline.api import ApiClient, ApiSettings, RateState, available_tokens, estimate_seconds
@@ -62,11 +63,21 @@ def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
     return ledger_only, unmatchable
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the plan counted: the rows (the progress bar's total), per input the rows
+    only the ledger can recognise (``no_history.check_history``), and its notes."""
+
+    rows: int
+    ledger_only: tuple[int, ...]
+    notes: tuple[str, ...]  # the "Note:" and "Warning:" lines, for summary.json's warnings
+
+
 async def print_plan(
     prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
-) -> int:
+) -> Plan:
     """Print how many calls the run makes and how long that takes at the agreement's budget
-    and the server's latency; returns the number of rows (the progress bar's total)."""
+    and the server's latency."""
     rows = [count_rows(step) for step in prepared]
     async with ApiClient(api) as client:
         # Cheap reads: the first answer's X-RateLimiting header tells the agreement's
@@ -83,17 +94,27 @@ async def print_plan(
         window=api.window.max_limit,
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
+    opted = [step.mapping.new_when_unmatched for step in prepared]
     lines += identity_lines(
-        ledger_only=sum(n for n, _ in unrecognisable),
+        ledger_only=sum(n for (n, _), new in zip(unrecognisable, opted, strict=True) if not new),
         unmatchable=sum(n for _, n in unrecognisable),
+        new=sum(n for (n, _), new in zip(unrecognisable, opted, strict=True) if new),
     )
     print("\n".join(lines), file=out or sys.stdout)
-    return sum(rows)
+    notes = tuple(line for line in lines if line.startswith(("Note:", "Warning:")))
+    return Plan(sum(rows), tuple(n for n, _ in unrecognisable), notes)
 
 
-def identity_lines(*, ledger_only: int, unmatchable: int) -> list[str]:
-    """The plan's warnings about rows that a run elsewhere would not recognise (issue #9)."""
+def identity_lines(*, ledger_only: int, unmatchable: int, new: int = 0) -> list[str]:
+    """The plan's warnings about rows that a run elsewhere would not recognise (issue #9);
+    ``new`` rows are those a ``match = []`` mapping declares new (issue #19)."""
     lines: list[str] = []
+    if new:
+        lines.append(
+            f"Note: {new} row(s) have no number of their own and the mapping says "
+            "match = []: they are created as new records unless this state store's ledger "
+            "knows them."
+        )
     if ledger_only:
         lines.append(
             f"Note: {ledger_only} row(s) have no number of their own and no match rule "

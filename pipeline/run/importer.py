@@ -163,6 +163,8 @@ async def run_import(
                 "dry_run": settings.dry_run,
                 "inputs": [p.label for p in prepared],
                 "concurrency": outcome.window or None,
+                # Every note the console printed, for monitoring of an unattended run.
+                "warnings": [*settings.notes, *outcome.notes],
             }
             if preview is not None:
                 outcome.changes = preview.close()

@@ -123,6 +123,13 @@ class Ledger:
                 found[identity] = LedgerEntry(identity, digest, str(record_id), float(at))
         return found
 
+    def holds_any(self, entity: str) -> bool:
+        """Whether this store ever recorded a write of ``entity`` into the agreement."""
+        cur = self._db.execute(
+            "SELECT 1 FROM ledger WHERE target=? AND entity=? LIMIT 1", (self.target, entity)
+        )
+        return cur.fetchone() is not None
+
     def record(
         self, entity: str, identity: str, *, digest: str, record_id: str, keep: bool = False
     ) -> None:
