@@ -42,7 +42,7 @@ class ErrorWorkbook:
         # A re-import with the same mapping looks for the same sheet name.
         self._sheet = self._workbook.create_sheet(title=_sheet_title(sheet))
         self._sheet.append([self._text(name) for name in [*columns, ERRORS_COLUMN]])
-        self._closed = False
+        self.saved = False
 
     def add_row(self, cells: Sequence[str], *, problems: Mapping[int, Sequence[str]],
                 errors: str) -> None:  # fmt: skip
@@ -62,9 +62,9 @@ class ErrorWorkbook:
 
     def close(self) -> None:
         """Save the workbook; idempotent."""
-        if not self._closed:
-            self._closed = True
+        if not self.saved:
             self._workbook.save(self.path)
+            self.saved = True
 
     def _text(self, text: str) -> Cell | None:
         return text_cell(self._sheet, text)

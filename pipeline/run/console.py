@@ -223,6 +223,13 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
         print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
     print(f"  summary  {report.summary}", file=out)
+    if report.incomplete:
+        print(
+            f"  incomplete: a report write failed; results.csv holds {report.rows_written} "
+            "row(s) (whole lines), the journal has every row sent, and the same command "
+            "again resumes and writes the whole report",
+            file=out,
+        )
     if outcome.changes is not None:
         print_changes(outcome, out=out)
     if outcome.journal is not None:
