@@ -32,7 +32,7 @@ from pipeline.redact import Redactor, neutralise
 from pipeline.write import CHANGE_COLUMNS, CREATE, UPDATE, ChangesReport, Line, RowPlace
 
 from .folder import writing
-from .xlsx import text_cell
+from .xlsx import discard_workbook, text_cell
 
 #: Widths of changes.xlsx's columns, in characters.
 _WIDTHS = (24, 12, 7, 18, 14, 10, 9, 36, 36, 36)
@@ -112,6 +112,7 @@ class ChangeLog:
             if self.failure is not None:
                 with suppress(OSError):
                     self._file.close()  # closes even when its last write fails
+                discard_workbook(self._book)
                 with suppress(OSError):
                     self.xlsx_path.unlink(missing_ok=True)  # a save cut short is no workbook
             self._report = ChangesReport(

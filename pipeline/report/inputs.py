@@ -108,6 +108,7 @@ class InputReport:
         if self.csv_file is not None:
             self.csv_file.abandon()
         if self.workbook is not None and not self.workbook.saved:
+            self.workbook.discard()
             path = self.workbook.path
             self.paths = [p for p in self.paths if p != path]
             self.workbook = None
