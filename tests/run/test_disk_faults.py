@@ -1,25 +1,26 @@
 """Faults of the machine it runs on (issue #19 point 5): a full, read-only or wrong folder.
 
 The report folder (and the state folder) sit on a small tmpfs the test mounts in
-``tmp_path`` (the tests run as root, where ``mount`` works; ``chmod`` would not stop
-root). Without the right to mount, a path under a regular file stands in for the folder
-that cannot be written, and the tests that need a disk filling up mid-run are skipped.
-The importer runs as a real process, so that a traceback would show in its stderr.
+``tmp_path`` (``tests.disks``: the tests run as root, where ``mount`` works and ``chmod``
+would not stop root). Without the right to mount, a path under a regular file stands in
+for the folder that cannot be written, and the tests that need a disk filling up mid-run
+are skipped. The importer runs as a real process, so that a traceback would show in its
+stderr.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pipeline.report.folder import PROBE_BYTES
 from tests.conftest import SandboxHandle
+from tests.disks import SmallDisk, unwritable_folder
+from tests.disks import small_disk as mounted_disk
 from tests.runs import (
     PROCESS_TIMEOUT_S,
     env_with_tokens,
@@ -29,8 +30,6 @@ from tests.runs import (
     write_customers,
 )
 
-#: The small disk: big enough for a 3,000-row report, no bigger.
-DISK_BYTES = 2 * 1024 * 1024
 #: Rows of the mid-run test: one batch, its results.csv (~400 KB) outgrows the room left.
 ROWS = 3000
 #: Rows of the preview test: changes.csv (some 7 lines a row) outgrows the room left, not
@@ -43,65 +42,18 @@ ROOM_BYTES = PROBE_BYTES + 64 * 1024
 STATE_ROOM_BYTES = 1024 * 1024
 
 
-@dataclass
-class SmallDisk:
-    """A tmpfs of ``DISK_BYTES`` at ``path``; ``fill`` leaves only ``leave`` bytes free."""
-
-    path: Path
-
-    def fill(self, *, leave: int) -> None:
-        stat = os.statvfs(self.path)
-        free = stat.f_bavail * stat.f_frsize
-        with (self.path / "filler").open("wb") as handle:
-            handle.write(b"\0" * max(free - leave, 0))
-
-    def free(self) -> None:
-        (self.path / "filler").unlink()
-
-
-def _mount_tmpfs(path: Path, size: int, *, read_only: bool = False) -> bool:
-    path.mkdir(parents=True, exist_ok=True)
-    options = f"size={size}" + (",ro" if read_only else "")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-def _unmount(path: Path) -> None:
-    done = subprocess.run(["umount", str(path)], capture_output=True, timeout=30, check=False)
-    if done.returncode != 0:  # still busy (a child that did not exit): detach it anyway
-        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30, check=False)
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk | None]:
     """A small tmpfs in ``tmp_path`` (None where this user may not mount); unmounted after."""
-    path = tmp_path / "disk"
-    if not _mount_tmpfs(path, DISK_BYTES):
-        yield None
-        return
-    try:
-        yield SmallDisk(path)
-    finally:
-        _unmount(path)
+    with mounted_disk(tmp_path / "disk") as disk:
+        yield disk
 
 
 @pytest.fixture
 def unwritable(tmp_path: Path) -> Iterator[Path]:
     """A folder the run cannot write: a read-only tmpfs, else a path under a regular file."""
-    path = tmp_path / "read-only"
-    if _mount_tmpfs(path, 1024 * 1024, read_only=True):
-        try:
-            yield path / "report"
-        finally:
-            _unmount(path)
-        return
-    (tmp_path / "a-file").write_text("not a folder\n", encoding="utf-8")
-    yield tmp_path / "a-file" / "report"
+    with unwritable_folder(tmp_path) as path:
+        yield path
 
 
 def _run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
