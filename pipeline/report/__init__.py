@@ -11,7 +11,7 @@ one ``ReportError`` line).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``ChangeLog``, ``ReportPaths``, ``ReportWriter``, ``ERRORS_COLUMN``,
-``prepare_folder``.
+``prepare_folder``, ``writing``.
 """
 
 import lazy_loader as lazy

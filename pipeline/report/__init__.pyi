@@ -2,6 +2,7 @@
 
 from .changes import ChangeLog as ChangeLog
 from .folder import prepare_folder as prepare_folder
+from .folder import writing as writing
 from .writer import ReportPaths as ReportPaths
 from .writer import ReportWriter as ReportWriter
 from .xlsx import ERRORS_COLUMN as ERRORS_COLUMN

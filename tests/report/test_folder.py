@@ -65,7 +65,7 @@ def test_a_file_is_not_a_folder(tmp_path: Path) -> None:
         prepare_folder(taken)
     assert str(caught.value) == (
         f"cannot write the report: {taken}: File exists, not a folder; "
-        "give a --report folder, not a file and run the same command again"
+        "give a folder, not a file and run the same command again"
     )
     assert taken.read_text(encoding="utf-8") == "mine\n"
 

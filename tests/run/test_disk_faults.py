@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -218,3 +219,45 @@ def test_a_state_disk_filling_up_mid_run_stops_it_and_the_rerun_finishes_each_ro
     assert statuses(read_results(tmp_path / "report")) == {"created": ROWS}
     stats = sandbox.stats()
     assert sum(a["customers"] for a in stats["agreements"].values()) == ROWS
+
+
+def _export(url: str, output: Path) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "export", "customers", "-o", str(output),
+            "--base-url", url]  # fmt: skip
+
+
+def test_an_export_to_a_folder_or_a_full_disk_stops_before_any_request(
+    sandbox: SandboxHandle, tmp_path: Path, small_disk: SmallDisk | None
+) -> None:
+    folder = tmp_path / "customers.csv"  # a folder named like the file
+    folder.mkdir()
+    done = _run(_export(sandbox.url, folder))
+    assert done.returncode == 2, done.stdout + done.stderr
+    line = _one_line(done.stderr)
+    assert line == (
+        f"econ-import: cannot write the export: {folder}: Is a directory; give a file, not a "
+        "folder and run the same command again"
+    )
+    if small_disk is not None:
+        small_disk.fill(leave=PROBE_BYTES // 2)
+        done = _run(_export(sandbox.url, small_disk.path / "customers.csv"))
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "No space left on device" in _one_line(done.stderr)
+    assert sandbox.stats()["requests"] == 0
+
+
+def test_an_export_that_outgrows_the_disk_leaves_no_half_file(
+    sandbox: SandboxHandle, tmp_path: Path, small_disk: SmallDisk | None
+) -> None:
+    if small_disk is None:
+        pytest.skip("needs a tmpfs mount to fill a disk")
+    source = write_customers(tmp_path / "customers.csv", range(50_001, 50_001 + ROWS))
+    seeded = _run(import_command(source, url=sandbox.url, report=tmp_path / "seed", journal=None))
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    small_disk.fill(leave=ROOM_BYTES)
+    output = small_disk.path / "customers.csv"
+    done = _run(_export(sandbox.url, output))
+    assert done.returncode == 2, done.stdout + done.stderr
+    line = _one_line(done.stderr)
+    assert f"cannot write the export: {output}" in line and "No space left" in line, line
+    assert sorted(p.name for p in small_disk.path.iterdir()) == ["filler"]
