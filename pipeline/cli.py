@@ -4,8 +4,9 @@ Commands: ``import``, ``validate`` (``import --dry-run``: no writes; with a targ
 preview of every change), ``map`` (draft a mapping from a file), ``template``, ``export``,
 ``forget`` (clear an agreement's ledger) and ``sandbox``. Exit codes: 0 every row
 succeeded (or was skipped because its record already exists), 1 some row did not, 2
-nothing could start (bad mapping, unreadable file, missing token), 3 the run was stopped
-before it finished (Ctrl-C, SIGTERM); run the same command again to resume.
+nothing could start (bad mapping, unreadable file, missing token, a report folder or state
+store that cannot be written), 3 the run was stopped before it finished (Ctrl-C, SIGTERM,
+a report or state write that failed mid-run); run the same command again to resume.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 # The stage packages load a module on first use (``pipeline.run.run_import``), so that
 # --help and --version import no pandas, pandera or aiohttp.
-from pipeline import __version__, api, run, state
+from pipeline import __version__, api, report, run, state
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
 from pipeline.redact import Redactor, install_log_filter
@@ -239,6 +240,7 @@ async def _import(args: argparse.Namespace) -> int:
     steps = _steps(args)
     prepared = run.prepare(steps, mode=args.mode)  # every input and mapping checked first
     report_dir = args.report or run.DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    report.prepare_folder(report_dir)  # before the plan's first request (issue #19)
     settings = run.RunSettings(
         steps=tuple(steps),
         report_dir=report_dir,

@@ -6,10 +6,12 @@ Gives out: results.csv, errors.jsonl, warnings.jsonl, errors.csv/xlsx per input,
 summary.json, changes.csv/xlsx; every cell through the run's ``Redactor``.
 
 Modules: ``writer`` (``ReportWriter``), ``inputs`` (each input's errors files), ``xlsx``,
-``changes``.
+``changes``, ``folder`` (the folder checked before the first request; a failed write as
+one ``ReportError`` line).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
-first use): ``ChangeLog``, ``ReportPaths``, ``ReportWriter``, ``ERRORS_COLUMN``.
+first use): ``ChangeLog``, ``ReportPaths``, ``ReportWriter``, ``ERRORS_COLUMN``,
+``prepare_folder``, ``writing``.
 """
 
 import lazy_loader as lazy

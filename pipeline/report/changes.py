@@ -10,11 +10,16 @@
 Every cell passes through the run's ``Redactor``; the CSV's cells through ``neutralise``
 and the workbook's are text cells (``pipeline.report.xlsx.text_cell``), so none can run as
 a formula. Both are streamed: a long preview costs no memory per line.
+
+A write that fails raises ``ReportError`` once (``pipeline.report.folder.writing``); the
+log is then ``failure``'s and records nothing more, and ``close`` keeps changes.csv as far
+as it got and drops the workbook, without raising.
 """
 
 from __future__ import annotations
 
 import csv
+from contextlib import suppress
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -22,10 +27,12 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 
+from pipeline.errors import ReportError
 from pipeline.redact import Redactor, neutralise
 from pipeline.write import CHANGE_COLUMNS, CREATE, UPDATE, ChangesReport, Line, RowPlace
 
-from .xlsx import text_cell
+from .folder import writing
+from .xlsx import discard_workbook, text_cell
 
 #: Widths of changes.xlsx's columns, in characters.
 _WIDTHS = (24, 12, 7, 18, 14, 10, 9, 36, 36, 36)
@@ -42,7 +49,10 @@ class ChangeLog:
         self._redactor = redactor
         self.csv_path = Path(directory) / "changes.csv"
         self.xlsx_path = Path(directory) / "changes.xlsx"
-        self._file = self.csv_path.open("w", encoding="utf-8", newline="")
+        #: The first failed write; from then on nothing more is recorded.
+        self.failure: ReportError | None = None
+        with writing(self.csv_path):
+            self._file = self.csv_path.open("w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._file)
         self._csv.writerow(CHANGE_COLUMNS)
         self._book = Workbook(write_only=True)
@@ -67,8 +77,16 @@ class ChangeLog:
     ) -> None:
         """Add one row's planned write: its ``planned_lines`` (``links``: its link PUT's
         ``planned_link_lines``, counted apart from the row's own write)."""
-        if not lines:
+        if not lines or self.failure is not None:
             return
+        try:
+            with writing(self.csv_path):
+                self._record(place, id=id, lines=lines, links=links)
+        except ReportError as exc:
+            self.failure = exc
+            raise
+
+    def _record(self, place: RowPlace, *, id: str, lines: list[Line], links: bool) -> None:
         if links:
             self._links += 1
         else:
@@ -83,8 +101,20 @@ class ChangeLog:
     def close(self) -> ChangesReport:
         """Finish both files; what the preview counted (idempotent)."""
         if self._report is None:
-            self._file.close()
-            self._book.save(self.xlsx_path)
+            try:
+                if self.failure is None:
+                    with writing(self.csv_path):
+                        self._file.close()
+                    with writing(self.xlsx_path):
+                        self._book.save(self.xlsx_path)
+            except ReportError as exc:
+                self.failure = exc
+            if self.failure is not None:
+                with suppress(OSError):
+                    self._file.close()  # closes even when its last write fails
+                discard_workbook(self._book)
+                with suppress(OSError):
+                    self.xlsx_path.unlink(missing_ok=True)  # a save cut short is no workbook
             self._report = ChangesReport(
                 self._counts[CREATE],
                 self._counts[UPDATE],

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -23,7 +25,11 @@ from .xlsx import ERRORS_COLUMN, ErrorWorkbook
 
 
 class LineFile:
-    """A text file written in whole lines: ``write`` buffers, ``flush`` writes out."""
+    """A text file written in whole lines: ``write`` buffers, ``flush`` writes out.
+
+    ``written`` is the file's size after the last flush that succeeded: a disk that fills
+    up mid-write may leave part of a line, which ``abandon`` cuts off again.
+    """
 
     #: The buffer's own (C) ``write``: ``csv.writer`` calls it once per row.
     write: Callable[[str], int]
@@ -33,6 +39,8 @@ class LineFile:
         self._file: IO[str] = path.open("w", encoding=encoding, errors="replace", newline="")
         self._pending = io.StringIO()
         self.write = self._pending.write
+        self.written = 0
+        self._whole = False  # closed with everything written
 
     def flush(self) -> None:
         if self._pending.tell():
@@ -40,11 +48,24 @@ class LineFile:
             self._pending.seek(0)
             self._pending.truncate()
         self._file.flush()
+        self.written = os.fstat(self._file.fileno()).st_size
 
     def close(self) -> None:
         if not self._file.closed:
             self.flush()
             self._file.close()
+            self._whole = True
+
+    def abandon(self) -> None:
+        """Close without what is pending (a write failed): the file keeps whole lines."""
+        if self._whole:
+            return
+        self._pending = io.StringIO()
+        self.write = self._pending.write
+        with suppress(OSError):
+            self._file.close()  # closes even when its last flush fails
+        with suppress(OSError):
+            os.truncate(self.path, self.written)
 
 
 @dataclass
@@ -80,6 +101,19 @@ class InputReport:
             self.csv_file.close()
         if self.workbook is not None:
             self.workbook.close()
+
+    def abandon(self) -> None:
+        """Close without writing more (a write failed): errors.csv keeps whole lines, and
+        errors.xlsx, which is only written at the end, is not."""
+        if self.csv_file is not None:
+            self.csv_file.abandon()
+        if self.workbook is not None and not self.workbook.saved:
+            self.workbook.discard()
+            path = self.workbook.path
+            self.paths = [p for p in self.paths if p != path]
+            self.workbook = None
+            with suppress(OSError):
+                path.unlink(missing_ok=True)  # a save cut short leaves no valid workbook
 
     def add_failed(
         self, result: RowResult, original: Mapping[str, str], *, redactor: Redactor, directory: Path
@@ -126,6 +160,18 @@ def stem_for(source: str, sheet: str) -> str:
     """``errors-<file>[-<sheet>]``, safe as a file name on every system."""
     parts = [Path(source).stem, sheet] if sheet else [Path(source).stem]
     return "-".join(["errors", *(re.sub(r"[^\w.-]+", "_", part) for part in parts)])
+
+
+def free_stem(stem: str, entity: str, taken: set[str]) -> str:
+    """``stem``, or with the entity (then a number) added when another input has it."""
+    if stem not in taken:
+        return stem
+    stem = f"{stem}-{entity}"
+    candidate, n = stem, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
 
 
 def _text(value: object) -> str:

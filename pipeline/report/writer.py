@@ -26,6 +26,13 @@ Streaming: rows are buffered as whole lines and written out every ``FLUSH_EVERY_
 rows or ``FLUSH_EVERY_SECONDS``, so a crash leaves a valid results.csv (whole lines) for
 the rows added up to the last flush; leaving the ``with`` block, even by an exception,
 writes everything and a summary marked ``"interrupted": true``.
+
+A write that fails (no space, read-only, not a folder): the folder is checked before
+anything else (``pipeline.report.folder.prepare_folder``); mid-run, the first failed write
+raises ``ReportError`` (one line: the file and the cause) and the writer is *broken*:
+later rows are only counted, and ``close`` writes what still can be (every file cut back
+to whole lines, summary.json if there is room) without raising, and returns the cause
+as ``ReportPaths.incomplete``.
 """
 
 from __future__ import annotations
@@ -35,17 +42,19 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.errors import RowError
+from pipeline.errors import ReportError, RowError
 from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
 from pipeline.write import RESULT_COLUMNS, RowResult, Status, Summary, is_success
 
-from .inputs import InputReport, LineFile, stem_for
+from .folder import prepare_folder, writing
+from .inputs import InputReport, LineFile, free_stem, stem_for
 from .xlsx import ERRORS_COLUMN
 
 FLUSH_EVERY_ROWS = 1000
@@ -66,6 +75,10 @@ class ReportPaths:
     errors_csv: list[Path]
     errors_xlsx: list[Path]
     summary: Path
+    #: Why the report is incomplete ('' when it is whole): a write failed (``ReportError``).
+    incomplete: str = ""
+    #: Rows results.csv holds (whole lines), when it is incomplete.
+    rows_written: int = 0
 
 
 class ReportWriter:
@@ -77,16 +90,20 @@ class ReportWriter:
     """
 
     def __init__(self, directory: Path, *, redactor: Redactor) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = prepare_folder(directory)
         self._redactor = redactor
         self._started_at = datetime.now(UTC)
-        self._results = LineFile(self.directory / "results.csv")
-        self._results_csv = csv.writer(self._results)
-        self._results_csv.writerow(RESULT_COLUMNS)
-        self._results.flush()
-        self._errors = LineFile(self.directory / "errors.jsonl")
-        self._warnings = LineFile(self.directory / "warnings.jsonl")
+        #: The first failed write; from then on rows are counted, not written.
+        self.failure: ReportError | None = None
+        self._raising = True
+        with writing(self.directory):
+            self._results = LineFile(self.directory / "results.csv")
+            self._results_csv = csv.writer(self._results)
+            self._results_csv.writerow(RESULT_COLUMNS)
+            self._results.flush()
+            self._errors = LineFile(self.directory / "errors.jsonl")
+            self._warnings = LineFile(self.directory / "warnings.jsonl")
+        self._rows_added = self._rows_flushed = 0
         self._inputs: list[InputReport] = []
         self._counted: Counter[tuple[str, Status]] = Counter()
         self._unflushed = 0
@@ -116,15 +133,16 @@ class ReportWriter:
         ``keep_open`` keeps the input's errors files open until ``close``, for ``amend``.
         """
         self._check_open()
-        if self._inputs and not self._inputs[-1].keep_open:
-            self._inputs[-1].close()
+        if self._inputs and not self._inputs[-1].keep_open and self.failure is None:
+            with self._writing():
+                self._inputs[-1].close()
         names = list(columns)
         if names and names[-1] == ERRORS_COLUMN:
             names.pop()
         positions: dict[str, list[int]] = {}
         for prop, column in column_of.items():
             positions[prop] = [n for n, name in enumerate(names) if name == column]
-        stem = self._free_stem(stem_for(source, sheet), entity)
+        stem = free_stem(stem_for(source, sheet), entity, {one.stem for one in self._inputs})
         self._inputs.append(
             InputReport(
                 source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open
@@ -137,14 +155,20 @@ class ReportWriter:
         if not self._inputs:
             raise RuntimeError("ReportWriter.add() before begin_input()")
         self._counted[result.entity, result.status] += 1
+        if self.failure is not None:
+            return  # broken: the rows are counted for the summary, not written
         self._results_csv.writerow(self._result_cells(result))
+        self._rows_added += 1
         current = self._inputs[-1]
         for error in result.errors:
             self._errors.write(self._json_line(error, current))
         for warning in result.warnings:
             self._warnings.write(self._json_line(warning, current))
         if not is_success(result):  # a skip because the record exists is not for fixing
-            current.add_failed(result, original, redactor=self._redactor, directory=self.directory)
+            with self._writing():
+                current.add_failed(
+                    result, original, redactor=self._redactor, directory=self.directory
+                )
         self._unflushed += 1
         if (
             self._unflushed >= FLUSH_EVERY_ROWS
@@ -161,6 +185,8 @@ class ReportWriter:
         with ``begin_input(keep_open=True)``), so the row can be fixed and imported again.
         """
         self._check_open()
+        if self.failure is not None:
+            return
         current = next(
             one for one in self._inputs if (one.source, one.sheet) == (result.source, result.sheet)
         )
@@ -169,30 +195,53 @@ class ReportWriter:
         for error in result.errors:
             self._errors.write(self._json_line(error, current))
         if result.errors and original is not None:
-            current.add_failed(result, original, redactor=self._redactor, directory=self.directory)
+            with self._writing():
+                current.add_failed(
+                    result, original, redactor=self._redactor, directory=self.directory
+                )
+
+    def stop_raising(self) -> None:
+        """From now on a failed write is kept (``failure``), not raised: for a run that is
+        stopping, which must still count every row."""
+        self._raising = False
 
     def flush(self) -> None:
-        """Write every buffered line out."""
-        for line_file in (self._results, self._errors, self._warnings):
-            line_file.flush()
+        """Write every buffered line out (nothing once a write failed)."""
+        if self.failure is not None:
+            return
+        line_files = [self._results, self._errors, self._warnings]
         if self._inputs and self._inputs[-1].csv_file is not None:
-            self._inputs[-1].csv_file.flush()
+            line_files.append(self._inputs[-1].csv_file)
+        for line_file in line_files:
+            with self._writing(line_file.path):
+                line_file.flush()
+            if self.failure is not None:
+                return  # not raising: the run is stopping (``stop_raising``)
+            if line_file is self._results:
+                self._rows_flushed = self._rows_added
         self._unflushed = 0
         self._flushed_at = time.monotonic()
 
     def close(self, summary: Summary, *, extra: Mapping[str, object] | None = None) -> ReportPaths:
-        """Finish every file and write summary.json; returns the paths (idempotent)."""
+        """Finish every file and write summary.json; returns the paths (idempotent).
+
+        Never raises for a failed write: the report is then ``incomplete`` (the cause).
+        """
         if self._paths is not None:
             return self._paths
+        self._attempt(self.flush)
         for line_file in (self._results, self._errors, self._warnings):
-            line_file.close()
+            self._attempt(line_file.close, line_file.path)
         if self._amended:
-            self._rewrite_results()
+            self._attempt(self._rewrite_results, self._results.path)
         for one in self._inputs:
-            one.close()
+            self._attempt(one.close)
+        if self.failure is not None:
+            self._abandon()
         if len(self._inputs) == 1:
-            self._drop_entity_suffix(self._inputs[0])
+            self._attempt(lambda: self._drop_entity_suffix(self._inputs[0]))
         errors_files = [p for one in self._inputs for p in one.paths]
+        failure = str(self.failure) if self.failure is not None else ""
         self._paths = ReportPaths(
             directory=self.directory,
             results=self._results.path,
@@ -201,8 +250,15 @@ class ReportWriter:
             errors_csv=[p for p in errors_files if p.suffix == ".csv"],
             errors_xlsx=[p for p in errors_files if p.suffix == ".xlsx"],
             summary=self.directory / "summary.json",
+            incomplete=failure,
+            rows_written=self._rows_flushed if failure else self._rows_added,
         )
-        self._write_summary(summary, extra or {})
+        # A summary that does not fit is left out; the console names the cause.
+        incomplete = {"incomplete": failure} if failure else {}
+        with suppress(ReportError), self._writing(self._paths.summary):
+            self._write_summary(summary, {**(extra or {}), **incomplete})
+        if self.failure is not None and not failure:  # only summary.json did not fit
+            self._paths = replace(self._paths, incomplete=str(self.failure))
         return self._paths
 
     def __enter__(self) -> ReportWriter:
@@ -240,20 +296,24 @@ class ReportWriter:
         path = self._results.path
         temporary = path.with_suffix(".csv.tmp")
         errors_at, links_at = RESULT_COLUMNS.index("errors"), RESULT_COLUMNS.index("links")
-        with (
-            path.open(encoding="utf-8", newline="") as src,
-            temporary.open("w", encoding="utf-8", newline="") as dst,
-        ):
-            writer = csv.writer(dst)
-            for cells in csv.reader(src):
-                found = self._amended.get(tuple(cells[:3]))
-                if found is not None:
-                    links, added = found
-                    old = unneutralise(cells[errors_at])
-                    joined = "; ".join(t for t in (old, self._redactor.redact(added)) if t)
-                    cells[errors_at] = neutralise(joined)
-                    cells[links_at] = links
-                writer.writerow(cells)
+        try:
+            with (
+                path.open(encoding="utf-8", newline="") as src,
+                temporary.open("w", encoding="utf-8", newline="") as dst,
+            ):
+                writer = csv.writer(dst)
+                for cells in csv.reader(src):
+                    found = self._amended.get(tuple(cells[:3]))
+                    if found is not None:
+                        links, added = found
+                        old = unneutralise(cells[errors_at])
+                        joined = "; ".join(t for t in (old, self._redactor.redact(added)) if t)
+                        cells[errors_at] = neutralise(joined)
+                        cells[links_at] = links
+                    writer.writerow(cells)
+        except OSError:
+            temporary.unlink(missing_ok=True)  # results.csv stays as it was: whole lines
+            raise
         os.replace(temporary, path)
 
     def _json_line(self, error: RowError, current: InputReport) -> str:
@@ -266,17 +326,6 @@ class ReportWriter:
         return json.dumps(redacted, ensure_ascii=False, default=str) + "\n"
 
     # --- files ------------------------------------------------------------------------
-
-    def _free_stem(self, stem: str, entity: str) -> str:
-        taken = {one.stem for one in self._inputs}
-        if stem not in taken:
-            return stem
-        stem = f"{stem}-{entity}"
-        candidate, n = stem, 1
-        while candidate in taken:
-            n += 1
-            candidate = f"{stem}-{n}"
-        return candidate
 
     def _drop_entity_suffix(self, only: InputReport) -> None:
         renamed = []
@@ -304,9 +353,39 @@ class ReportWriter:
         for key, value in self._redactor.redact_mapping(context).items():
             data.setdefault(key, value)  # the counters are the contract: never overridden
         temporary = self._paths.summary.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        try:
+            temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
         os.replace(temporary, self._paths.summary)
 
     def _check_open(self) -> None:
         if self._paths is not None:
             raise RuntimeError("the report is closed")
+
+    @contextmanager
+    def _writing(self, path: Path | None = None) -> Iterator[None]:
+        """A failed write: ``ReportError`` naming ``path`` (or the file the error names),
+        and the writer broken from now on (the first failure is the one kept)."""
+        try:
+            with writing(path or self.directory):
+                yield
+        except ReportError as exc:
+            if self.failure is None:
+                self.failure = exc
+            if self._raising:
+                raise
+
+    def _attempt(self, step: Callable[[], object], path: Path | None = None) -> None:
+        """Run one step of ``close`` unless a write failed already; a failure is kept."""
+        if self.failure is None:
+            with suppress(ReportError), self._writing(path):
+                step()
+
+    def _abandon(self) -> None:
+        """Close every file without writing more, each cut back to whole lines."""
+        for line_file in (self._results, self._errors, self._warnings):
+            line_file.abandon()
+        for one in self._inputs:
+            one.abandon()

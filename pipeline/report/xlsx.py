@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class ErrorWorkbook:
         # A re-import with the same mapping looks for the same sheet name.
         self._sheet = self._workbook.create_sheet(title=_sheet_title(sheet))
         self._sheet.append([self._text(name) for name in [*columns, ERRORS_COLUMN]])
-        self._closed = False
+        self.saved = False
 
     def add_row(self, cells: Sequence[str], *, problems: Mapping[int, Sequence[str]],
                 errors: str) -> None:  # fmt: skip
@@ -62,12 +63,29 @@ class ErrorWorkbook:
 
     def close(self) -> None:
         """Save the workbook; idempotent."""
-        if not self._closed:
-            self._closed = True
+        if not self.saved:
             self._workbook.save(self.path)
+            self.saved = True
+
+    def discard(self) -> None:
+        """Let go of the workbook unsaved (a report write failed): ``discard_workbook``."""
+        discard_workbook(self._workbook)
 
     def _text(self, text: str) -> Cell | None:
         return text_cell(self._sheet, text)
+
+
+def discard_workbook(book: Workbook) -> None:
+    """Finish a write-only workbook's sheets without saving it (a report write failed).
+
+    A write-only sheet streams its rows to a temporary file through a generator; left
+    unfinished, the generator is only closed when the interpreter exits, after openpyxl
+    has closed that file, and prints an "Exception ignored" traceback to stderr.
+    """
+    for sheet in book.worksheets:
+        with suppress(Exception):  # whatever state a failed save left it in
+            if not sheet.closed:
+                sheet.close()
 
 
 def text_cell(sheet: Any, text: str) -> Cell | None:

@@ -241,9 +241,19 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
     print("\nReport", file=out)
     print(f"  folder   {report.directory}", file=out)
     print(f"  results  {report.results}", file=out)
-    for csv_path, xlsx_path in zip(report.errors_csv, report.errors_xlsx, strict=True):
-        print(f"  errors   {csv_path}  (and {xlsx_path.name})", file=out)
+    workbooks = {path.stem: path for path in report.errors_xlsx}
+    for csv_path in report.errors_csv:  # an incomplete report may have lost a workbook
+        xlsx_path = workbooks.get(csv_path.stem)
+        also = f"  (and {xlsx_path.name})" if xlsx_path is not None else ""
+        print(f"  errors   {csv_path}{also}", file=out)
     print(f"  summary  {report.summary}", file=out)
+    if report.incomplete:
+        sent = ", the journal has every row sent," if outcome.journal is not None else ""
+        print(
+            f"  incomplete: a report write failed; results.csv holds {report.rows_written} "
+            f"row(s) (whole lines){sent} and the same command again writes the whole report",
+            file=out,
+        )
     if outcome.changes is not None:
         print_changes(outcome, out=out)
     if outcome.journal is not None:

@@ -6,11 +6,17 @@ untouched file, finds every row (and every link) unchanged and sends no write (i
 #14). Collections are read with pagesize 1000, the maximum
 (API-FACTS.md "Collections"). Contacts and delivery locations live under their customer
 (spec/001), so they are read customer by customer.
+
+The output's folder is created and written to before the first request, and the file is
+written beside it first and renamed into place, so a full or read-only disk is one line
+(``ReportError``, exit 2) and never leaves half a file (issue #19).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,23 +28,40 @@ from pipeline.api import ApiClient, ApiSettings, collection_url
 from pipeline.constraints import CUSTOMERS, Entity
 from pipeline.errors import ConfigError
 from pipeline.mapping import flatten
+from pipeline.report import prepare_folder, writing
 
 EXPORT_FORMATS = (".csv", ".xlsx")
+EXPORT = "the export"
 
 
 async def export_entity(entity: Entity, output: Path, *, api: ApiSettings) -> int:
     """Write every record of ``entity`` to ``output`` (.csv or .xlsx); how many there were."""
     if output.suffix.lower() not in EXPORT_FORMATS:
         raise ConfigError(f"{output}: export writes {' or '.join(EXPORT_FORMATS)} files")
+    _check_output(output)
     headers = export_paths(entity)
     async with ApiClient(api) as client:
         rows = [_row(flatten(item, entity), headers) async for item in _records(client, entity)]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix.lower() == ".csv":
-        _write_csv(output, headers, rows)
-    else:
-        _write_xlsx(output, headers, rows)
+    temporary = output.with_name(output.name + ".tmp")
+    with writing(output, what=EXPORT):
+        try:
+            if output.suffix.lower() == ".csv":
+                _write_csv(temporary, headers, rows)
+            else:
+                _write_xlsx(temporary, headers, rows)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        os.replace(temporary, output)
     return len(rows)
+
+
+def _check_output(output: Path) -> None:
+    """The output can be written: not a folder, its folder created and writable."""
+    with writing(output, what=EXPORT):
+        if output.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(output))
+    prepare_folder(output.parent, what=EXPORT)
 
 
 def export_paths(entity: Entity) -> list[str]:

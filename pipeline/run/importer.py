@@ -5,6 +5,12 @@ first request, so a configuration mistake costs nothing. ``run_import`` then wal
 steps in dependency order, one chunk at a time (memory stays flat however long the
 file), and leaves a report in which every input row has exactly one line, however the
 run ends (``pipeline.run.stopping``).
+
+Faults of the machine (issue #19): the report folder is created and written to before the
+state is opened and before the first request (``prepare_folder``). Mid-run, a failed
+report write (``ReportError``) or state write (``StateError``) stops the run at once like
+a revoked token: what was sent is in the journal, the rest is ``STOPPED``, and the report
+keeps what still fits (``ReportPaths.incomplete`` says why it is not whole: exit 3).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +29,7 @@ import pandas as pd
 from pipeline.api import ApiClient, ApiSettings
 from pipeline.errors import FatalError, RetriableError
 from pipeline.redact import Redactor
-from pipeline.report import ChangeLog, ReportPaths, ReportWriter
+from pipeline.report import ChangeLog, ReportPaths, ReportWriter, prepare_folder
 from pipeline.validate import Validator
 from pipeline.write import (
     STOP_INTERRUPTED,
@@ -89,6 +95,8 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.report.incomplete:
+            return EXIT_INTERRUPTED  # the same command again gives the whole report
         if self.stopped_by:
             # A refused token on the first write means nothing could start; once
             # something was written, the run is incomplete and the next one resumes.
@@ -117,6 +125,7 @@ async def run_import(
     started = time.monotonic()
     secrets = (*secrets, *(api.secrets() if api is not None else ()))
     summary = Summary()
+    prepare_folder(settings.report_dir)  # a report that cannot be written stops it here
     state = open_history(settings, prepared, api)
     journal, ledger = state.journal, state.ledger
     outcome = RunOutcome(
@@ -151,6 +160,7 @@ async def run_import(
             outcome.stopped_by = str(exc)
         finally:
             reason = ""
+            report.stop_raising()  # a write failing from here on leaves the report incomplete
             if outcome.interrupted or outcome.stopped_by:
                 reason = outcome.stopped_by or STOP_INTERRUPTED
                 account_for_the_rest(prepared, report, summary, cursor, reason=reason)
@@ -172,7 +182,14 @@ async def run_import(
                     outcome.changes, unchanged=summary.unchanged, skipped=summary.skipped
                 )
             outcome.report = report.close(summary, extra=extra)
-            state.close()
+            if preview is not None and preview.failure and not outcome.report.incomplete:
+                outcome.report = replace(outcome.report, incomplete=str(preview.failure))
+            if outcome.report.incomplete and not outcome.stopped_by:
+                outcome.stopped_by = outcome.report.incomplete  # failed at the very end
+            try:
+                state.close()
+            except FatalError as exc:  # StateError: the store's last write did not make it
+                outcome.stopped_by = outcome.stopped_by or str(exc)
     return outcome
 
 

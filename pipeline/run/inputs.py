@@ -151,15 +151,19 @@ def has_links(step: PreparedStep) -> bool:
 def add_results(
     report: ReportWriter, summary: Summary, raw: pd.DataFrame, results: Sequence[RowResult]
 ) -> None:
-    """Write a batch's results to the report and count them in ``summary``."""
+    """Count a batch's results in ``summary`` and write them to the report.
+
+    Counted first: a report write that fails (``ReportError``) stops the run, whose exit
+    code and summary must still count the rows of this batch that were written.
+    """
+    # A batch is one input's, so of one entity; counted apart should that ever change.
+    for name in dict.fromkeys(r.entity for r in results):
+        summary.count_results([r for r in results if r.entity == name], entity=name)
     # The original cells are only written for rows that did not succeed (errors.csv/xlsx).
     failed = [r.row for r in results if not is_success(r)]
     cells = originals(raw.loc[failed]) if failed else {}
     for result in results:
         report.add(result, cells.get(result.row, {}))
-    # A batch is one input's, so of one entity; counted apart should that ever change.
-    for name in dict.fromkeys(r.entity for r in results):
-        summary.count_results([r for r in results if r.entity == name], entity=name)
 
 
 def _report_encoding(encoding: str | None) -> str:

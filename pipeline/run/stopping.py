@@ -1,4 +1,5 @@
-"""When a run stops early (Ctrl-C, SIGTERM, a revoked token): every row still accounted for.
+"""When a run stops early (Ctrl-C, SIGTERM, a revoked token, a report or state write that
+failed): every row still accounted for.
 
 ``guarded_batch`` runs one batch and, when the run is stopped inside it, still returns a
 line for each of its rows: the finished ones as they ended, the others ``failed`` with
@@ -47,7 +48,9 @@ async def guarded_batch(ctx: StepContext, raw: pd.DataFrame) -> tuple[list[RowRe
     """Run one batch; when the run must stop in it, still account for every row.
 
     Returns the results and why the run stopped ('' when it did not): Ctrl-C/SIGTERM
-    (the task is cancelled), a fatal error such as a revoked token, or a look-up that
+    (the task is cancelled), a fatal error such as a revoked token, a journal or ledger
+    write that failed (``StateError``) or a preview's changes.csv that could not be written
+    (``ReportError``), or a look-up that
     failed every retry (the API is out of reach; a failed write is a row's failure). A row without a
     result then is ``failed`` with code ``STOPPED``; if it was sent, the journal has it
     in flight, and the next run settles it before anything else.
