@@ -137,14 +137,14 @@ def plan_lines(
         assert seconds is not None
         lines.append(
             f"Budget: {budget.limit} tokens per {budget.window_s:g} s "
-            f"({per_second:.1f} calls/s): about {_duration(seconds)} ({seconds:.0f} s), "
+            f"({per_second:.1f} calls/s): {_about(seconds)}, "
             f"counting the {available_tokens(budget):.0f} tokens available now"
             + (f" and {at}." if at else ".")
         )
     else:
         lines.append("Budget: the API did not report its rate limit; pacing adapts as it goes.")
         if seconds is not None:
-            lines.append(f"At {at}: at least {_duration(seconds)} ({seconds:.0f} s).")
+            lines.append(f"At {at}: {_about(seconds, least=True)}.")
     if calls > FAIR_USE_CALLS_PER_DAY:
         days = math.ceil(calls / FAIR_USE_CALLS_PER_DAY)
         lines.append(
@@ -155,9 +155,16 @@ def plan_lines(
     return lines
 
 
+def _about(seconds: float, *, least: bool = False) -> str:
+    """``about 5 seconds (5 s)``, or ``under a second`` where the count would say 0."""
+    if seconds < 1:
+        return "under a second"
+    return f"{'at least' if least else 'about'} {_duration(seconds)} ({seconds:.0f} s)"
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{seconds:.0f} seconds"
+        return "1 second" if round(seconds) == 1 else f"{seconds:.0f} seconds"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} minutes"
     return f"{seconds / 3600:.1f} hours"
