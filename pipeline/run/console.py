@@ -74,13 +74,15 @@ async def print_plan(
         latencies = [await _timed_probe(client)]
         latencies += await asyncio.gather(*(_timed_probe(client) for _ in range(PLAN_PROBES - 1)))
         budget = client.pacer.budget
+    latency_s = sum(latencies) / len(latencies)
+    rate = budget.rate_per_s if budget is not None and budget.limit > 0 else None
     lines = plan_lines(
         rows=sum(rows),
         inputs=len(prepared),
         calls=estimate_calls(prepared, rows) + PLAN_PROBES,
         budget=budget,
-        latency_s=sum(latencies) / len(latencies),
-        window=api.window.max_limit,
+        latency_s=latency_s,
+        window=api.window.most_in_flight(rate, latency_s),  # Little's law, as the run's
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
     lines += identity_lines(
