@@ -114,9 +114,10 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-concurrency",
         type=_positive_int,
-        default=api.DEFAULT_MAX_CONCURRENCY,
         metavar="N",
-        help="the most requests an adaptive window may have in flight (default: %(default)s)",
+        help="the most requests an adaptive window may have in flight (default: 1.5 x the "
+        f"budget's rate x the latency, at most {api.DEFAULT_MAX_CONCURRENCY}, and "
+        f"{api.DEFAULT_BLIND_LIMIT} until the rate is known)",
     )
     p.add_argument("--dry-run", action="store_true", help="validate only; send nothing")
     p.add_argument(
@@ -342,7 +343,7 @@ async def _connection(
         yield None
         return
     fixed: int | None = getattr(args, "concurrency", run.DEFAULT_CONCURRENCY)
-    most: int = getattr(args, "max_concurrency", api.DEFAULT_MAX_CONCURRENCY)
+    most: int | None = getattr(args, "max_concurrency", None)
     if args.sandbox:
         from pipeline.sandbox import SandboxConfig, run_sandbox
 

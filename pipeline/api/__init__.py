@@ -10,9 +10,9 @@ Modules: ``client``, ``settings``, ``ratelimit`` (pacing), ``concurrency`` and `
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``ApiClient``, ``Verdict``, ``classify``, ``DEFAULT_MAX_CONCURRENCY``,
-``collection_url``, ``record_id``, ``record_url``, ``parse_error_body``,
-``available_tokens``, ``estimate_seconds``, ``RateState``, ``ApiSettings``,
-``settings_from_env``.
+``DEFAULT_BLIND_LIMIT``, ``collection_url``, ``record_id``, ``record_url``,
+``parse_error_body``, ``available_tokens``, ``estimate_seconds``, ``RateState``,
+``ApiSettings``, ``settings_from_env``.
 """
 
 import lazy_loader as lazy

@@ -3,6 +3,7 @@
 from .client import ApiClient as ApiClient
 from .client import Verdict as Verdict
 from .client import classify as classify
+from .concurrency import DEFAULT_BLIND_LIMIT as DEFAULT_BLIND_LIMIT
 from .concurrency import DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY
 from .endpoints import collection_url as collection_url
 from .endpoints import record_id as record_id

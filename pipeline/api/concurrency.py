@@ -12,9 +12,27 @@ with Vegas's idea of a latency baseline):
   0.5 … 1 (1 while the latency is steady, so the window grows; below 1 when the latency
   rises, so it shrinks); it never grows past ``headroom × rate × latency`` when the
   budget's rate is known (``X-RateLimiting``, or the pacer's rate learnt from 429s); a 429
-  or 5xx cuts it by ``backoff``; it stays within ``min_limit`` … ``max_limit``;
+  or 5xx cuts it by ``backoff``; it stays within ``min_limit`` … ``max_limit``, and at
+  most ``blind_limit`` while the rate is not known;
 - ``Window`` (``pipeline.api.window``) is the asyncio side: permits from a semaphore
   whose size follows the limit, and the high-water marks that ``summary.json`` reports.
+
+The default maximum is therefore not a number chosen once but Little's law itself:
+``headroom × rate × latency``, measured as the run goes, under a ceiling of
+``DEFAULT_MAX_CONCURRENCY`` (256) and ``DEFAULT_BLIND_LIMIT`` (64) until the rate is
+known. Why 256: the largest bucket reported for an agreement is 10,000 tokens per 60 s
+(166.7 calls/s, API-FACTS.md "Rate limits"), and 1.5 × 166.7/s × 1 s + 1 = 251, so the
+ceiling only binds when the server's mean latency passes a second, where more requests
+would only lengthen its queue (Gradient2 shrinks the window there anyway; its own
+default ``maxConcurrency`` is 200). Each permit is one pooled connection
+(``pipeline.api.client``): 256 sockets are a quarter of the usual soft limit of 1,024
+open files. And a write in flight when a run is killed or the network drops is
+ambiguous until a resume looks it up: the ceiling bounds those too. Why 64 while the rate
+is unknown: nothing paces the sends then (the header is hidden and no 429 came yet, or the
+server has no limit), so the whole window lands on the bucket as it empties, and every
+request in flight at that moment is answered 429; 64 was the fixed maximum the
+benchmarks' hidden-header runs met their goal with (under 2 % 429s).
+``--max-concurrency N`` replaces both numbers with N.
 
 ``--concurrency N`` gives a policy with ``min_limit == max_limit == N``: the window is
 fixed. Pacing (``pipeline.api.ratelimit``) still decides *when* each request goes; the window
@@ -26,7 +44,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-DEFAULT_MAX_CONCURRENCY = 64
+#: The most in flight at the defaults, however much the budget and the latency ask for
+#: (why 256: the module docstring); ``--max-concurrency N`` replaces it.
+DEFAULT_MAX_CONCURRENCY = 256
+#: The most in flight at the defaults while the budget's rate is not known (the module
+#: docstring says why), the fixed maximum of earlier releases.
+DEFAULT_BLIND_LIMIT = 64
 #: Where an adaptive window starts (the old fixed default): safe before anything is known.
 DEFAULT_INITIAL_LIMIT = 8
 #: Gradient2's tolerance: the short-term latency may reach this multiple of the long-term
@@ -50,6 +73,7 @@ class WindowPolicy:
 
     min_limit: int = 1
     max_limit: int = DEFAULT_MAX_CONCURRENCY
+    blind_limit: int = DEFAULT_BLIND_LIMIT
     initial_limit: int = DEFAULT_INITIAL_LIMIT
     tolerance: float = DEFAULT_TOLERANCE
     smoothing: float = DEFAULT_SMOOTHING
@@ -61,21 +85,38 @@ class WindowPolicy:
     def __post_init__(self) -> None:
         if not 1 <= self.min_limit <= self.max_limit:
             raise ValueError(f"need 1 <= min_limit <= max_limit, got {self}")
+        if self.blind_limit < self.min_limit:
+            raise ValueError(f"need min_limit <= blind_limit, got {self}")
 
     @classmethod
     def fixed(cls, limit: int) -> WindowPolicy:
         """A window that never moves from ``limit`` (``--concurrency N``)."""
-        return cls(min_limit=limit, max_limit=limit, initial_limit=limit)
+        return cls(min_limit=limit, max_limit=limit, blind_limit=limit, initial_limit=limit)
 
     @classmethod
-    def adaptive(cls, max_limit: int = DEFAULT_MAX_CONCURRENCY) -> WindowPolicy:
-        """A window that adapts within 1 … ``max_limit`` (``--max-concurrency``)."""
-        return cls(max_limit=max_limit, initial_limit=min(DEFAULT_INITIAL_LIMIT, max_limit))
+    def adaptive(cls, max_limit: int | None = None) -> WindowPolicy:
+        """A window that adapts within 1 … ``max_limit`` (``--max-concurrency N``), by
+        default within 1 … ``headroom × rate × latency`` under the ceilings."""
+        if max_limit is None:
+            return cls()
+        initial = min(DEFAULT_INITIAL_LIMIT, max_limit)
+        return cls(max_limit=max_limit, blind_limit=max_limit, initial_limit=initial)
 
     @property
     def is_fixed(self) -> bool:
         """True when the window cannot move."""
         return self.min_limit == self.max_limit
+
+    def most_in_flight(self, rate_per_s: float | None, latency_s: float | None) -> int:
+        """The most the window lets in flight at this rate and mean latency: Little's law
+        with headroom, within the policy's bounds (``blind_limit`` when either is unknown).
+        """
+        if self.is_fixed:
+            return self.max_limit
+        if rate_per_s is None or not latency_s or latency_s <= 0:
+            return max(min(self.blind_limit, self.max_limit), self.min_limit)
+        wanted = self.budget_headroom * rate_per_s * latency_s + 1.0
+        return int(min(max(wanted, float(self.min_limit)), float(self.max_limit)))
 
 
 def _average(average: float | None, sample: float, *, seen: int, samples: int) -> float:
@@ -135,9 +176,11 @@ class AdaptiveLimit:
         target = self._limit * gradient
         if in_flight >= self._limit / 2:
             target += math.sqrt(self._limit)
-        if (cap := self.budget_cap(rate_per_s)) is not None:
+        cap = self.budget_cap(rate_per_s)
+        if cap is not None:  # approached smoothly: it moves with every latency sample
             target = min(target, cap)
-        self._limit = self._clamp(self._limit * (1 - p.smoothing) + target * p.smoothing)
+        smoothed = self._clamp(self._limit * (1 - p.smoothing) + target * p.smoothing)
+        self._limit = smoothed if cap is not None else min(smoothed, float(p.blind_limit))
         return self.limit
 
     def on_overload(self) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pipeline.errors import ConfigError
 
-from .concurrency import DEFAULT_MAX_CONCURRENCY, WindowPolicy
+from .concurrency import WindowPolicy
 from .retry import DEFAULT_RETRY_POLICY, RetryPolicy
 
 DEFAULT_BASE_URL = "https://restapi.e-conomic.com"
@@ -36,7 +36,8 @@ class ApiSettings:
     app_secret_token: str = field(repr=False)
     agreement_grant_token: str = field(repr=False)
     concurrency: int | None = DEFAULT_CONCURRENCY  # a number fixes the window
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    #: ``None``: Little's law under the ceilings (``pipeline.api.concurrency``).
+    max_concurrency: int | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     key_ttl_s: float = DEFAULT_KEY_TTL_S
     retry: RetryPolicy = DEFAULT_RETRY_POLICY
@@ -46,7 +47,7 @@ class ApiSettings:
             raise ConfigError(f"base URL must start with https:// or http://: {self.base_url!r}")
         if self.concurrency is not None and self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
-        if self.max_concurrency < 1:
+        if self.max_concurrency is not None and self.max_concurrency < 1:
             raise ConfigError(f"--max-concurrency must be at least 1, got {self.max_concurrency}")
         if self.timeout_s <= 0 or self.key_ttl_s <= 0:
             raise ConfigError("timeout and idempotency-key lifetime must be positive")

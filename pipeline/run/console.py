@@ -85,13 +85,15 @@ async def print_plan(
         latencies = [await _timed_probe(client)]
         latencies += await asyncio.gather(*(_timed_probe(client) for _ in range(PLAN_PROBES - 1)))
         budget = client.pacer.budget
+    latency_s = sum(latencies) / len(latencies)
+    rate = budget.rate_per_s if budget is not None and budget.limit > 0 else None
     lines = plan_lines(
         rows=sum(rows),
         inputs=len(prepared),
         calls=estimate_calls(prepared, rows) + PLAN_PROBES,
         budget=budget,
-        latency_s=sum(latencies) / len(latencies),
-        window=api.window.max_limit,
+        latency_s=latency_s,
+        window=api.window.most_in_flight(rate, latency_s),  # Little's law, as the run's
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
     opted = [step.mapping.new_when_unmatched for step in prepared]
@@ -158,14 +160,14 @@ def plan_lines(
         assert seconds is not None
         lines.append(
             f"Budget: {budget.limit} tokens per {budget.window_s:g} s "
-            f"({per_second:.1f} calls/s): about {_duration(seconds)} ({seconds:.0f} s), "
+            f"({per_second:.1f} calls/s): {_about(seconds)}, "
             f"counting the {available_tokens(budget):.0f} tokens available now"
             + (f" and {at}." if at else ".")
         )
     else:
         lines.append("Budget: the API did not report its rate limit; pacing adapts as it goes.")
         if seconds is not None:
-            lines.append(f"At {at}: at least {_duration(seconds)} ({seconds:.0f} s).")
+            lines.append(f"At {at}: {_about(seconds, least=True)}.")
     if calls > FAIR_USE_CALLS_PER_DAY:
         days = math.ceil(calls / FAIR_USE_CALLS_PER_DAY)
         lines.append(
@@ -176,9 +178,16 @@ def plan_lines(
     return lines
 
 
+def _about(seconds: float, *, least: bool = False) -> str:
+    """``about 5 seconds (5 s)``, or ``under a second`` where the count would say 0."""
+    if seconds < 1:
+        return "under a second"
+    return f"{'at least' if least else 'about'} {_duration(seconds)} ({seconds:.0f} s)"
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{seconds:.0f} seconds"
+        return "1 second" if round(seconds) == 1 else f"{seconds:.0f} seconds"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} minutes"
     return f"{seconds / 3600:.1f} hours"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,7 @@ from pipeline.api import ApiClient, ApiSettings
 from pipeline.api.error_bodies import UNKNOWN_CODE, parse_error_body
 from pipeline.errors import RowError
 from pipeline.sandbox import SandboxConfig, run_sandbox
-
-ERROR_BODIES = Path("/work/shared/reference/error-bodies")
+from tests.fixtures import ERROR_BODIES
 
 #: (property, code, message, value) for every captured body, by file name.
 CAPTURED: dict[str, list[tuple[str, str, str, object]]] = {

@@ -6,8 +6,19 @@ import asyncio
 
 import pytest
 
-from pipeline.api.concurrency import AdaptiveLimit, WindowPolicy
+from pipeline.api import RateState, estimate_seconds
+from pipeline.api.concurrency import (
+    DEFAULT_BLIND_LIMIT,
+    DEFAULT_MAX_CONCURRENCY,
+    AdaptiveLimit,
+    WindowPolicy,
+)
+from pipeline.api.plan_time import WINDOW_FILL
 from pipeline.api.window import Window
+
+#: The live 10,000-per-60 s agreement's refill rate, and the 2,000-per-60 s one's.
+RATE_10K = 10_000 / 60
+RATE_2K = 2_000 / 60
 
 
 def _fed(policy: WindowPolicy, answers: int, *, latency_s: float, rate: float | None) -> int:
@@ -89,6 +100,68 @@ def test_an_unfilled_window_does_not_grow(in_flight: int, grows: bool) -> None:
 def test_policy_checks_its_bounds() -> None:
     with pytest.raises(ValueError, match="min_limit"):
         WindowPolicy(min_limit=5, max_limit=4)
+    with pytest.raises(ValueError, match="blind_limit"):
+        WindowPolicy(min_limit=5, blind_limit=4)
+
+
+@pytest.mark.parametrize(
+    ("policy", "rate", "latency_s", "expected"),
+    [
+        # The benchmark's missed cell: 166.7/s × 0.4 s = 67 needed; 1.5 × 67 + 1 allowed.
+        (WindowPolicy.adaptive(), RATE_10K, 0.4, 101),
+        (WindowPolicy.adaptive(), RATE_2K, 0.15, 8),  # 5 needed
+        # A server slower than a second: the ceiling, however much the budget asks for.
+        (WindowPolicy.adaptive(), RATE_10K, 2.0, DEFAULT_MAX_CONCURRENCY),
+        # Nothing known: the blind limit; the latency alone says nothing about the rate.
+        (WindowPolicy.adaptive(), None, 0.4, DEFAULT_BLIND_LIMIT),
+        (WindowPolicy.adaptive(), RATE_10K, None, DEFAULT_BLIND_LIMIT),
+        # --max-concurrency 96 replaces both the ceiling and the blind limit.
+        (WindowPolicy.adaptive(96), RATE_10K, 0.4, 96),
+        (WindowPolicy.adaptive(96), None, None, 96),
+        (WindowPolicy.adaptive(16), RATE_2K, 0.15, 8),
+        (WindowPolicy.fixed(5), RATE_10K, 0.4, 5),
+        (WindowPolicy.adaptive(), 2.0, 0.01, 1),  # a tiny budget at a fast server
+    ],
+    ids=[
+        "10k-per-60s-400ms",
+        "2k-per-60s-150ms",
+        "ceiling",
+        "no-rate",
+        "no-latency",
+        "max-96-binds",
+        "max-96-blind",
+        "max-16-not-needed",
+        "fixed",
+        "tiny-budget",
+    ],
+)
+def test_most_in_flight_is_littles_law_within_the_bounds(
+    policy: WindowPolicy, rate: float | None, latency_s: float | None, expected: int
+) -> None:
+    assert policy.most_in_flight(rate, latency_s) == expected
+
+
+@pytest.mark.parametrize("latency_s", [0.05, 0.15, 0.4, 0.6], ids=lambda s: f"{s * 1000:g}ms")
+@pytest.mark.parametrize("rate", [RATE_2K, RATE_10K], ids=["2k-per-60s", "10k-per-60s"])
+def test_the_default_window_has_room_for_the_whole_budget(rate: float, latency_s: float) -> None:
+    """Issue #21: at the defaults a window filled on average ``WINDOW_FILL`` of the time
+    still holds rate × latency, so the budget, not the window, sets the pace (the old
+    fixed 64 gave 0.9 × 64 / 0.4 s = 144 calls/s against a refill of 166.7)."""
+    most = WindowPolicy.adaptive().most_in_flight(rate, latency_s)
+    assert WINDOW_FILL * most >= rate * latency_s
+    budget = RateState(limit=round(rate * 60), window_s=60.0, used=round(rate * 60))
+    calls = 10_000
+    got = estimate_seconds(calls, budget=budget, latency_s=latency_s, window=most)
+    assert got == pytest.approx(calls / rate)  # budget-bound: the refill rate's time
+
+
+def test_the_adaptive_default_grows_to_littles_law_past_the_old_64() -> None:
+    """Fed answers at 400 ms under a 10,000-per-60 s budget, the default window settles at
+    its Little's-law cap (about 101), not at 64; with no rate known it stops at 64."""
+    assert 96 <= _fed(WindowPolicy.adaptive(), 2000, latency_s=0.4, rate=RATE_10K) <= 101
+    assert _fed(WindowPolicy.adaptive(), 2000, latency_s=0.4, rate=None) == DEFAULT_BLIND_LIMIT
+    slow = _fed(WindowPolicy.adaptive(), 3000, latency_s=3.0, rate=RATE_10K)
+    assert slow == DEFAULT_MAX_CONCURRENCY
 
 
 async def test_window_permits_follow_the_limit() -> None:

@@ -71,6 +71,33 @@ def test_the_reserve_is_not_counted_as_available() -> None:
 def test_the_plan_line_counts_the_tokens_available_now() -> None:
     budget = RateState(limit=2000, window_s=60.0, used=10)
     lines = plan_lines(rows=100, inputs=1, calls=101, budget=budget, latency_s=0.02, window=64)
-    assert lines[1].startswith("Budget: 2000 tokens per 60 s (33.3 calls/s): about 0 seconds")
-    assert "(0 s), counting the 1950 tokens available now and 20 ms a call" in lines[1]
+    assert lines[1].startswith("Budget: 2000 tokens per 60 s (33.3 calls/s): under a second,")
+    assert "under a second, counting the 1950 tokens available now and 20 ms a call" in lines[1]
     assert "up to 64 in flight" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("calls", "limit", "phrase"),
+    [
+        (101, 100_000, "under a second, "),  # 0.04 s: "about 0 seconds (0 s)" said nothing
+        (3000, 100_000, "about 1 second (1 s), "),  # 3000 / (0.9 × 64 / 0.02 s) = 1.04 s
+        (6000, 100_000, "about 2 seconds (2 s), "),
+        (10_000, 2000, "about 4 minutes (241 s), "),  # 1950 at once, 8050 at 33.3/s
+    ],
+    ids=["small-run", "one-second", "seconds", "minutes"],
+)
+def test_the_plan_says_how_long_in_words(calls: int, limit: int, phrase: str) -> None:
+    budget = RateState(limit=limit, window_s=60.0, used=0)
+    lines = plan_lines(rows=calls, inputs=1, calls=calls, budget=budget, latency_s=0.02, window=64)
+    assert f"calls/s): {phrase}" in lines[1]
+    assert "0 seconds" not in lines[1] and "(0 s)" not in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("calls", "phrase"),
+    [(10, "under a second."), (1000, "at least 3 seconds (3 s).")],
+    ids=["small-run", "seconds"],
+)
+def test_without_a_budget_the_plan_says_how_long_in_words(calls: int, phrase: str) -> None:
+    lines = plan_lines(rows=calls, inputs=1, calls=calls, budget=None, latency_s=0.2, window=64)
+    assert lines[2] == f"At 200 ms a call, up to 64 in flight: {phrase}"

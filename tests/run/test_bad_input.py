@@ -161,7 +161,11 @@ def test_a_huge_cell_under_a_blank_first_row_is_an_input_error(cli, tmp_path: Pa
     path = tmp_path / "blank-then-huge.csv"
     path.write_bytes(b'""\n' + b"x" * 200_000 + b"\n")
     result = cli("validate", path, "--report", tmp_path / "report", "--no-progress")
-    check_outcome(result, tmp_path / "report")
+    assert result.code == 2, result.err  # an input error: not rows (0 or 1), not a crash
+    assert "Traceback" not in result.err
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    assert "blank-then-huge.csv" in lines[0] and "longer than" in lines[0], result.err
 
 
 UNREADABLE = {
@@ -211,6 +215,7 @@ def test_formulas_and_odd_cells_are_rows_and_only_valid_rows_are_sent(
     )
     result = cli("import", path, "--base-url", sandbox.url, "--report", tmp_path / "report",
                  "--no-progress")  # fmt: skip
+    assert result.code == 1, result.err  # rows in the report, two of them failed
     check_outcome(result, tmp_path / "report")
     results = read_results(tmp_path / "report")
     assert [r["status"] for r in results] == ["invalid", "created", "invalid", "created"]

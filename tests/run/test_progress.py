@@ -76,12 +76,23 @@ def test_a_short_run_prints_no_line() -> None:
 
 
 def test_the_bar_knows_the_total_and_moves_per_row() -> None:
+    """Only ``settle`` moves the bar here (no ``sync``): closing it draws its last count,
+    which is 1199 only if each of the 1199 settled rows moved it by one."""
     out = Terminal()
     with Progress("bar", total=5000, out=out) as progress:
-        for _ in range(1200):
-            progress.settle(Status.CREATED)
-        progress.sync(done=1200, failed=0)
-    assert "1200/5000" in out.getvalue()
+        for n in range(1, 1200):
+            progress.settle(Status.FAILED if n == 7 else Status.CREATED)
+    final = out.getvalue().split("\r")[-1]
+    assert "1199/5000" in final
+    assert "failed=1" in final
+
+
+def test_sync_moves_the_bar_to_the_reports_counts() -> None:
+    out = Terminal()
+    with Progress("bar", total=5000, out=out) as progress:
+        progress.settle(Status.CREATED)
+        progress.sync(done=1200, failed=3)
+    assert "1200/5000" in out.getvalue().split("\r")[-1]
 
 
 # --- the real CLI ---------------------------------------------------------------------------

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from pipeline.sandbox import SandboxConfig
 from pipeline.sandbox.ratelimit import TokenBucket
+from tests.fixtures import ERROR_BODIES
 from tests.sandbox.conftest import StartApi
 from tests.sandbox.helpers import DEMO, Api, customer_body
 
 #: The minimal live error body: the captured 404 (error-bodies/not-found-404.json).
-MINIMAL = set(
-    json.loads(Path("/work/shared/reference/error-bodies/not-found-404.json").read_text())
-)
+MINIMAL = set(json.loads((ERROR_BODIES / "not-found-404.json").read_text()))
 
 
 @pytest.mark.parametrize(

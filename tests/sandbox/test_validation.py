@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +21,12 @@ from pipeline.constraints.codes import (
     CODE_VALIDATION_FAILED,
 )
 from pipeline.sandbox import validate_body
+from tests.fixtures import ERROR_BODIES
 from tests.sandbox.helpers import Api, customer_body, error_leaves
-
-BODIES = Path("/work/shared/reference/error-bodies")
 
 
 def _captured(name: str) -> dict[str, Any]:
-    return json.loads((BODIES / name).read_text())
+    return json.loads((ERROR_BODIES / name).read_text())
 
 
 def _assert_live_shape(body: dict[str, Any]) -> None:

@@ -336,12 +336,22 @@ def test_a_bad_match_rule_stops_before_any_request(
     assert sandbox.stats()["requests"] == requests
 
 
+#: A second agreement's grant token: the sandbox gives each grant its own agreement.
+SECOND_GRANT = "test-grant-token-second-Kp4"
+
+
 def test_forget_clears_one_agreement_and_refuses_without_tokens(
     sandbox: SandboxHandle, tokens: object, cli: Any, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     source = write_rows(tmp_path / "c.csv", [customer("Alfa ApS"), customer("Beta ApS")])
     assert run(cli, sandbox, source, tmp_path / "first").code == 0
+    # A second agreement on the same server (another grant token), with customers of its
+    # own in the same ledger: rows without a number, so only the ledger recognises them.
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", SECOND_GRANT)
+    theirs = write_rows(tmp_path / "theirs.csv", [customer("Gamma ApS")])
+    assert run(cli, sandbox, theirs, tmp_path / "theirs-first").code == 0
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", GRANT_TOKEN)
     other = cli("forget", "--base-url", "http://elsewhere.example")
     assert other.code == 0 and "holds nothing" in other.out
     gone = cli("forget", "--base-url", sandbox.url, "--entity", "customers")
@@ -354,6 +364,12 @@ def test_forget_clears_one_agreement_and_refuses_without_tokens(
     again = run(cli, sandbox, source, tmp_path / "second", "--mapping", str(new))
     assert [r["status"] for r in results(tmp_path / "second")] == ["created", "created"]
     assert again.code == 0
+    # The other agreement's entry survived: its row is still recognised, not created again.
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", SECOND_GRANT)
+    assert run(cli, sandbox, theirs, tmp_path / "theirs-second").code == 0
+    assert [r["status"] for r in results(tmp_path / "theirs-second")] == ["skipped"]
+    kept = cli("forget", "--base-url", sandbox.url)
+    assert kept.code == 0 and "1 customers" in kept.out
     monkeypatch.delenv("ECONOMIC_AGREEMENT_GRANT_TOKEN")
     refused = cli("forget", "--base-url", sandbox.url)
     assert refused.code == 2 and "ECONOMIC_AGREEMENT_GRANT_TOKEN not set" in refused.err
