@@ -323,11 +323,15 @@ def test_values_that_cannot_be_the_property_leave_the_column_commented(cli, tmp_
     mapping, commented, _ = run_map(cli, source, tmp_path / "k.toml")
     assert properties(mapping) == {"Navn": "name"}
     assert commented == {
-        "Kundenr": "not placed on customerNumber: the values are not whole numbers ('A-1', 'A-2')",
         "Kreditmax": "not placed on creditLimit: the values are not numbers ('meget', 'lidt')",
         "Spærret": "not placed on barred: the values are not yes/no words ('måske', 'nok')",
     }
-    assert mapping.key is None
+    # Not a customer number, but a unique, always-filled id code: the source key.
+    assert mapping.key == "Kundenr"
+    text = (tmp_path / "k.toml").read_text(encoding="utf-8")
+    assert "its header names the customerNumber, but the values are id codes ('A-1', 'A-2')" in (
+        text
+    )
 
 
 def test_the_project_samples_draft_like_their_hand_written_mappings(cli, tmp_path: Path) -> None:
@@ -446,7 +450,9 @@ def test_the_issue_export_gets_the_right_hints_then_a_draft_that_validates(
     mapping, commented, _ = run_map(cli, source, tmp_path / "kunder.toml")
     assert properties(mapping)["Postnummer"] == "zip"
     assert properties(mapping)["CVR-nummer"] == "corporateIdentificationNumber"
-    assert rule(mapping, "Momszone").lookup == "name"
+    # A standard zone name in Danish ("Indland"): its standard number, no lookup needed.
+    assert rule(mapping, "Momszone").values == {"Indland": "1"}
+    assert rule(mapping, "Momszone").lookup is None
     assert not commented
     dry = cli("validate", source, "--mapping", tmp_path / "kunder.toml", "--report", tmp_path / "r")
     assert dry.code == 1  # it runs; currency and the customer group are not in the file
@@ -469,6 +475,10 @@ def test_an_errors_file_drafts_without_its_errors_column(cli, tmp_path: Path) ->
     source = write_csv(tmp_path / "errors.csv", [["Kundenr", "Navn", "errors"],
                                                  ["1", "", "name: required (E04310)"]])  # fmt: skip
     mapping, commented, _ = run_map(cli, source, tmp_path / "k.toml")
-    assert properties(mapping) == {"Kundenr": "customerNumber"}
-    assert commented == {"Navn": "not placed: every sampled cell is empty"}
+    # An empty column is still placed by its header: the fixed rows fill it.
+    assert properties(mapping) == {"Kundenr": "customerNumber", "Navn": "name"}
+    assert not commented
+    assert "every sampled cell is empty: placed by the header alone" in (
+        tmp_path / "k.toml"
+    ).read_text(encoding="utf-8")
     assert '"errors"' not in (tmp_path / "k.toml").read_text(encoding="utf-8")
