@@ -112,7 +112,11 @@ def place_column(
         path = PARENT_KEY if match.property == target.parent_path else match.property
         f = target.field(path)
         transforms = ("strip",) if f is None or f.type == "string" else ()
-        return Placement(column, path, match.score - EMPTY_COST, why, transforms)
+        placement = Placement(column, path, match.score - EMPTY_COST, why, transforms)
+        if f is not None and f.required and f.on_create:  # every row would lack it
+            return replace(placement, comment=f"every sampled cell is empty, and {path} is "
+                           "required: fill the column, or give a constant (below)")  # fmt: skip
+        return placement
     if match is not None:
         return _by_header(target, profile, match, agreement)
     by_value = VALUE_PROPERTIES[target.name].get(profile.kind)
@@ -229,8 +233,9 @@ def _reference(
         )
     standard = standard_numbers(ref.collection, distinct)
     if standard is not None:
-        why = f"values are standard {ref.label} names ({shown}): their standard numbers"
-        return replace(placement, transforms=("strip",), values=dict(standard),
+        why = f"values are standard names of /{ref.collection} ({shown}): their numbers"
+        ordered = dict(sorted(standard.items(), key=lambda kv: kv[1]))
+        return replace(placement, transforms=("strip",), values=dict(ordered),
                        reasons=(*placement.reasons, why))  # fmt: skip
     why = (f"values are names ({shown}): looked up by {ref.name_property} (the agreement's "
            "names, or standard names in da/en/de/sv/no)")  # fmt: skip

@@ -106,10 +106,11 @@ def propose_match(
         if fault:
             passed.append(f"{named} ({shown}): {fault}")
             continue
-        rows = by_column[str(columns[0])].rows
+        profile = by_column[str(columns[0])]
+        filled = min(len(by_column[str(c)].values) for c in columns)
         why = (
             f"no column for {target.key}: a row is found by {named} ({shown}: filled in "
-            f"nearly every one of {rows} rows and unique), so a second run on any machine "
+            f"{filled} of {profile.rows} rows and unique), so a second run on any machine "
             "writes nothing"
         )
         return rule, why + (f"; passed over: {'; '.join(passed)}" if passed else "")

@@ -475,10 +475,11 @@ def test_an_errors_file_drafts_without_its_errors_column(cli, tmp_path: Path) ->
     source = write_csv(tmp_path / "errors.csv", [["Kundenr", "Navn", "errors"],
                                                  ["1", "", "name: required (E04310)"]])  # fmt: skip
     mapping, commented, _ = run_map(cli, source, tmp_path / "k.toml")
-    # An empty column is still placed by its header: the fixed rows fill it.
-    assert properties(mapping) == {"Kundenr": "customerNumber", "Navn": "name"}
-    assert not commented
-    assert "every sampled cell is empty: placed by the header alone" in (
-        tmp_path / "k.toml"
-    ).read_text(encoding="utf-8")
+    # Named by its header, but not placed: a required property every row would lack.
+    assert properties(mapping) == {"Kundenr": "customerNumber"}
+    assert commented == {
+        "Navn": "every sampled cell is empty, and name is required: fill the column, or give "
+        "a constant (below)"
+    }
+    assert '# "name" = "..."' in (tmp_path / "k.toml").read_text(encoding="utf-8")
     assert '"errors"' not in (tmp_path / "k.toml").read_text(encoding="utf-8")
