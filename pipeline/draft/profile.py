@@ -26,6 +26,8 @@ KIND_SHARE = 0.95
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _URL = re.compile(r"(https?://|www\.)\S+|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(/\S*)?")
 _PHONE = re.compile(r"(\+|00)?[\d\s().-]{6,}")
+#: Dates are not phone numbers: 2019-01-31, 31-01-2019, 31.01.2019, 31/01/19.
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL_POINT = re.compile(r"[+-]?\d+(\.\d+)?")
 
@@ -54,7 +56,7 @@ NOT_KINDS = frozenset(("zip5",))
 def _is_phone(value: str) -> bool:
     digits = sum(c.isdigit() for c in value)
     spelled = not value.isdigit() or value.startswith("00")
-    return digits >= 6 and spelled and bool(_PHONE.fullmatch(value))
+    return digits >= 6 and spelled and bool(_PHONE.fullmatch(value)) and not _DATE.fullmatch(value)
 
 
 @dataclass(frozen=True)
