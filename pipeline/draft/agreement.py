@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pipeline.api import ApiClient, ApiSettings
 from pipeline.constraints import Entity
+from pipeline.errors import ConfigError
 from pipeline.mapping import ReferenceRecord, reference_record
 
 
@@ -37,11 +38,16 @@ async def read_agreement(settings: ApiSettings, entity: Entity) -> Agreement:
             if ref.collection in records:
                 continue
             found = []
-            async for item in client.iter_collection(f"/{ref.collection}"):
-                record = reference_record(
-                    item, number_property=ref.number_property, name_property=ref.name_property
-                )
-                if record is not None:
-                    found.append(record)
+            try:
+                async for item in client.iter_collection(f"/{ref.collection}"):
+                    record = reference_record(
+                        item, number_property=ref.number_property, name_property=ref.name_property
+                    )
+                    if record is not None:
+                        found.append(record)
+            except ConfigError as exc:  # a 4xx: the base URL is not an agreement's API
+                raise ConfigError(
+                    f"cannot read the agreement's names at {settings.base_url}: {exc}"
+                ) from exc
             records[ref.collection] = tuple(found)
     return Agreement(settings.base_url, records)

@@ -101,7 +101,7 @@ def test_sap_business_one_ocrd_fields(cli, tmp_path: Path) -> None:
         for n in range(1, 9)
     ]  # fmt: skip
     source = write_csv(tmp_path / "OCRD.csv", rows)
-    mapping, commented, out = run_map(cli, source, tmp_path / "sap.toml")
+    mapping, commented, _ = run_map(cli, source, tmp_path / "sap.toml")
 
     assert properties(mapping) == {
         "CardName": "name",

@@ -69,9 +69,11 @@ def test_a_crm_export_gets_a_cvr_match_and_its_crm_id_as_key(cli, tmp_path: Path
             id="cvr-repeats-so-email",
         ),
         pytest.param(
-            {"CVR-nummer": [""] * 10 + [f"{40000000 + n}" for n in range(30)],
-             "E-mail": ["info@kæden.dk"] * 40,
-             "EAN-nummer": [f"{5790000000000 + n}" for n in range(40)]},  # fmt: skip
+            {
+                "CVR-nummer": [""] * 10 + [f"{40000000 + n}" for n in range(30)],
+                "E-mail": ["info@kæden.dk"] * 40,
+                "EAN-nummer": [f"{5790000000000 + n}" for n in range(40)],
+            },
             ("ean",),
             "email ('E-mail'): 39 values repeat",
             id="cvr-gaps-email-repeats-so-ean",
@@ -141,10 +143,13 @@ def test_the_drafted_mapping_imported_twice_with_fresh_state_writes_nothing_the_
         home = tmp_path / f"home-{night}"
         monkeypatch.setenv("ECONOMIC_IMPORT_HOME", str(home))
         writes_before = sandbox.stats()["writes"]
+        report = tmp_path / f"night-{night}"
         result = cli("import", source, "--mapping", tmp_path / "crm.toml", "--base-url",
-                     sandbox.url, "--report", tmp_path / f"night-{night}", "--no-progress")  # fmt: skip
+                     sandbox.url, "--report", report, "--no-progress")  # fmt: skip
         assert result.code == 0, result.out + result.err
-        reports.append((summary(tmp_path / f"night-{night}"), sandbox.stats()["writes"] - writes_before))
+        reports.append(
+            (summary(tmp_path / f"night-{night}"), sandbox.stats()["writes"] - writes_before)
+        )
 
     (first, first_writes), (second, second_writes) = reports
     assert first["created"] == 40 and first_writes == 40
