@@ -109,11 +109,12 @@ def place_column(
         if match is None:
             return Placement(column, None, comment="not placed: every sampled cell is empty")
         why = (match.describe(column), EMPTY_REASON)
-        path = PARENT_KEY if match.property == target.parent_path else match.property
+        path = match.property
         f = target.field(path)
         transforms = ("strip",) if f is None or f.type == "string" else ()
         placement = Placement(column, path, match.score - EMPTY_COST, why, transforms)
-        if f is not None and f.required and f.on_create:  # every row would lack it
+        parent = target.parent is not None and path in (PARENT_KEY, target.parent_path)
+        if parent or (f is not None and f.required and f.on_create):  # every row lacks it
             return replace(placement, comment=f"every sampled cell is empty, and {path} is "
                            "required: fill the column, or give a constant (below)")  # fmt: skip
         return placement
