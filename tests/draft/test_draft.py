@@ -15,10 +15,14 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pipeline.constraints import ENTITIES
+from pipeline.draft.agreement import Agreement
 from pipeline.draft.drafter import Draft, choose_key, place_column, resolve_competition
+from pipeline.draft.identity import propose_match
 from pipeline.draft.profile import profile_column
 from pipeline.draft.render import render_mapping
 from pipeline.mapping import Mapping, load_mapping
+from pipeline.mapping.reference_names import reference_record
+from pipeline.sandbox.seed import READ_ONLY
 from tests.conftest import REPO, SandboxHandle, api_get
 
 _COMMENTED = re.compile(r'^# "(?P<column>[^"]+)" = .*?  # (?P<why>.*)$')
@@ -396,11 +400,35 @@ def test_value_kinds(cells: list[str], kind: str) -> None:
     assert profile_column("x", cells).kind == kind
 
 
+#: The sandbox's seeded reference collections, as ``map --sandbox`` reads them.
+SEEDED_AGREEMENT = Agreement(
+    "http://127.0.0.1:1",
+    {
+        c.path: tuple(r for r in (reference_record(i, number_property=c.key) for i in c.items) if r)
+        for c in READ_ONLY.values()
+    },
+)
+
 _HEADER = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(
     lambda h: h.strip() == h and h.strip()
 )
 _CELL = st.one_of(
-    st.sampled_from(["", "12345678", "Ja", "Nej", "1.234,50", "a@b.dk", "8000", "Netto 30"]),
+    st.sampled_from(
+        [
+            "",
+            "12345678",
+            "Ja",
+            "Nej",
+            "1.234,50",
+            "a@b.dk",
+            "8000",
+            "Netto 30",
+            "Kontant",
+            "EU",
+            "Udland",
+            'Net "14" days',
+        ]
+    ),
     st.text(max_size=12),
 )
 
@@ -414,14 +442,23 @@ _CELL = st.one_of(
         max_size=8,
         unique_by=lambda c: c[0],
     ),
+    with_target=st.booleans(),
 )
-def test_any_draft_is_a_mapping_the_parser_reads(entity: str, columns, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+def test_any_draft_is_a_mapping_the_parser_reads(  # type: ignore[no-untyped-def]
+    entity: str, columns, with_target: bool, tmp_path_factory
+) -> None:
     rows = min(len(cells) for _, cells in columns)
     profiles = [profile_column(header, cells[:rows]) for header, cells in columns]
     target = ENTITIES[entity]
-    placements = resolve_competition([place_column(target, p) for p in profiles])
+    agreement = SEEDED_AGREEMENT if with_target else None
+    placements = resolve_competition(
+        [place_column(target, p, agreement=agreement) for p in profiles]
+    )
     key, why = choose_key(target, profiles, placements)
-    draft = Draft(target, Path("x.csv"), "", rows, key, why, tuple(placements), ())
+    placed = {str(p.property): p.column for p in placements if p.placed}
+    match, match_why = propose_match(target, profiles, placed)
+    draft = Draft(target, Path("x.csv"), "", rows, key, why, tuple(placements), (), match,
+                  match_why)  # fmt: skip
     path = tmp_path_factory.mktemp("draft") / "m.toml"
     path.write_text(render_mapping(draft), encoding="utf-8")
 
@@ -429,6 +466,7 @@ def test_any_draft_is_a_mapping_the_parser_reads(entity: str, columns, tmp_path_
 
     assert properties(mapping) == {p.column: p.property for p in placements if p.placed}
     assert mapping.key == key
+    assert mapping.match == (match or ())  # a proposed rule is always a valid one
     assert len({p for p in properties(mapping).values()}) == len(mapping.rules)
 
 
