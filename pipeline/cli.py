@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # The stage packages load a module on first use (``pipeline.run.run_import``), so that
 # --help and --version import no pandas, pandera or aiohttp.
@@ -28,6 +29,9 @@ from pipeline import __version__, api, report, run, state
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
 from pipeline.redact import Redactor, install_log_filter
+
+if TYPE_CHECKING:
+    from pipeline.draft import Agreement
 
 #: ``--concurrency adaptive`` (the default): the window follows the budget and latency.
 ADAPTIVE = "adaptive"
@@ -65,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     drafting.add_argument("--sheet", help="workbook sheet (default: the first)")
     drafting.add_argument("-o", "--output", type=Path, required=True, help="mapping (.toml)")
     drafting.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    _add_connection_arguments(drafting)  # a target: reference values matched to its names
     template = commands.add_parser("template", help="write an empty sheet with every column")
     template.add_argument("entity", choices=list(ENTITIES))
     template.add_argument("-o", "--output", type=Path, required=True, help=".csv or .xlsx")
@@ -227,13 +232,26 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _map(args: argparse.Namespace) -> int:
-    from pipeline.draft import draft_mapping, draft_summary, draft_table, write_draft
+    import asyncio
 
-    draft = draft_mapping(args.input, entity=args.entity, sheet=args.sheet)
+    from pipeline.draft import draft_mapping, draft_notes, draft_summary, draft_table, write_draft
+
+    # Only when told (--base-url with the tokens, or --sandbox): a draft reads no agreement.
+    agreement = asyncio.run(_read_agreement(args)) if args.sandbox or args.base_url else None
+    draft = draft_mapping(args.input, entity=args.entity, sheet=args.sheet, agreement=agreement)
     write_draft(draft, args.output, force=args.force)
     print("\n".join(draft_table(draft)))
+    print("\n".join(["", *draft_notes(draft)]))
     print(f"\nwrote {args.output}: {draft_summary(draft)}")
     return 0
+
+
+async def _read_agreement(args: argparse.Namespace) -> Agreement:
+    from pipeline.draft import read_agreement
+
+    async with _connection(args, enabled=True) as connection:
+        assert connection is not None
+        return await read_agreement(connection, entity(args.entity))
 
 
 async def _import(args: argparse.Namespace) -> int:

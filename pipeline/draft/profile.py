@@ -26,6 +26,8 @@ KIND_SHARE = 0.95
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _URL = re.compile(r"(https?://|www\.)\S+|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(/\S*)?")
 _PHONE = re.compile(r"(\+|00)?[\d\s().-]{6,}")
+#: Dates are not phone numbers: 2019-01-31, 31-01-2019, 31.01.2019, 31/01/19.
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL_POINT = re.compile(r"[+-]?\d+(\.\d+)?")
 
@@ -34,6 +36,9 @@ KINDS: dict[str, tuple[Callable[[str], bool], str]] = {
     "cvr": (lambda v: len(v) == 8 and v.isdigit(), "8-digit CVR numbers"),
     "ean": (lambda v: len(v) == 13 and v.isdigit(), "13-digit EAN numbers"),
     "zip": (lambda v: len(v) == 4 and v.isdigit(), "4-digit Danish postal codes"),
+    # Not a kind of its own (five digits are as often numbers): the drafter takes them as
+    # postal codes only beside a city column.
+    "zip5": (lambda v: len(v) == 5 and v.isdigit(), "5-digit postal codes"),
     "email": (lambda v: bool(_EMAIL.fullmatch(v)), "e-mail addresses"),
     "url": (lambda v: bool(_URL.fullmatch(v)) and "@" not in v, "web addresses"),
     "phone": (lambda v: _is_phone(v), "phone numbers"),
@@ -44,10 +49,14 @@ KINDS: dict[str, tuple[Callable[[str], bool], str]] = {
 }
 
 
+#: Tests in ``KINDS`` that never decide a column's kind alone.
+NOT_KINDS = frozenset(("zip5",))
+
+
 def _is_phone(value: str) -> bool:
     digits = sum(c.isdigit() for c in value)
     spelled = not value.isdigit() or value.startswith("00")
-    return digits >= 6 and spelled and bool(_PHONE.fullmatch(value))
+    return digits >= 6 and spelled and bool(_PHONE.fullmatch(value)) and not _DATE.fullmatch(value)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class ColumnProfile:
     rows: int
     kind: str
     examples: tuple[str, ...]
+    cells: tuple[str, ...] = ()  # every cell, stripped, '' when empty: one a row
 
     @property
     def empty(self) -> int:
@@ -82,9 +92,11 @@ class ColumnProfile:
         distinct = dict.fromkeys(self.values)
         return {v: v.lower() in TRUE_WORDS for v in distinct if v.lower() in words}
 
-    def described(self) -> str:
-        """``values look like 8-digit CVR numbers (e.g. '12345678')``."""
-        what = KINDS[self.kind][1] if self.kind in KINDS else "text"
+    def described(self, kind: str | None = None) -> str:
+        """``values look like 8-digit CVR numbers (e.g. '12345678')`` (of ``kind``, else
+        of the column's own kind)."""
+        kind = kind or self.kind
+        what = KINDS[kind][1] if kind in KINDS else "text"
         shown = ", ".join(f"'{e}'" for e in self.examples)
         return f"values look like {what}" + (f" (e.g. {shown})" if shown else "")
 
@@ -99,10 +111,11 @@ def profile_table(table: Table, *, rows: int = SAMPLE_ROWS) -> list[ColumnProfil
 
 def profile_column(header: str, cells: Sequence[str]) -> ColumnProfile:
     """Profile one column's cells (text, ``''`` when empty)."""
-    values = tuple(v for v in (c.strip() for c in cells) if v)
+    stripped = tuple(c.strip() for c in cells)
+    values = tuple(v for v in stripped if v)
     kind = _kind(values)
     examples = tuple(dict.fromkeys(values))[:2]
-    return ColumnProfile(header, values, len(cells), kind, examples)
+    return ColumnProfile(header, values, len(cells), kind, examples, stripped)
 
 
 def _kind(values: Sequence[str]) -> str:
@@ -112,6 +125,8 @@ def _kind(values: Sequence[str]) -> str:
     if lowered <= TRUE_WORDS | FALSE_WORDS and not lowered <= {"0", "1"}:
         return "boolean"
     for kind, (test, _) in KINDS.items():
+        if kind in NOT_KINDS:
+            continue
         if _share(values, test) >= KIND_SHARE:
             if kind == "decimal-point" and not any("." in v for v in values):
                 continue

@@ -3,6 +3,9 @@
 The file is a normal mapping (``pipeline.mapping`` reads it back before it is kept): one
 rule per placed column with its reason beside it, every other column as a commented
 line saying why, and the required properties no column feeds as commented constants.
+A reference column whose value map was matched against an agreement is written as a
+table of its own after the others (``[columns."Betaling".values]``), one value a line
+with its score beside it, and the values left out as comments.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from pipeline.errors import ConfigError
 from pipeline.mapping import load_mapping
 
-from .drafter import Draft, Placement
+from .model import Draft, Placement
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -49,11 +52,22 @@ def rule_text(p: Placement) -> str:
     if p.transforms:
         parts.append(f"transforms = [{', '.join(_quote(t) for t in p.transforms)}]")
     if p.values:
-        pairs = ", ".join(f"{_quote(k)} = {'true' if v else 'false'}" for k, v in p.values.items())
+        pairs = ", ".join(f"{_quote(k)} = {_value(v)}" for k, v in p.values.items())
         parts.append(f"values = {{ {pairs} }}")
     if p.lookup:
         parts.append(f"lookup = {_quote(p.lookup)}")
     return "{ " + ", ".join(parts) + " }"
+
+
+def _value(value: bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _scored(p: Placement) -> bool:
+    """True when the column's value map says why each value goes where (with a target)."""
+    return p.placed and bool(p.value_notes or p.left_out)
 
 
 def render_mapping(draft: Draft) -> str:
@@ -69,17 +83,46 @@ def render_mapping(draft: Draft) -> str:
         lines.append(f"key = {_quote(draft.key)}  # {_comment(draft.key_reason)}")
     else:
         lines.append(f'# key = "..."  # {_comment(draft.key_reason)}')
+    if draft.match is not None:
+        rule = ", ".join(_quote(path) for path in draft.match)
+        lines.append(f"match = [{rule}]  # {_comment(draft.match_reason)}")
+    elif draft.match_reason:
+        lines.append(f"# match = [...]  # {_comment(draft.match_reason)}")
     if draft.sheet:
         lines.append(f"sheet = {_quote(draft.sheet)}")
+    if draft.target:
+        lines.append(f"# Reference values were matched against the agreement at {draft.target}.")
     lines += ["", "[columns]"]
     for p in draft.placements:
-        lines.append(_column_line(draft, p))
+        if _scored(p):
+            lines.append(f"# {_quote(p.column)}: below, with its value map")
+        else:
+            lines.append(_column_line(draft, p))
+    for p in draft.placements:
+        if _scored(p):
+            lines += ["", *_scored_table(p)]
     if draft.missing:
         lines += ["", "[constants]", "# Required, and no column feeds them: give a constant",
                   "# (or map a column, or use [defaults] to fill empty cells)."]  # fmt: skip
         for path in draft.missing:
             lines.append(f"# {_quote(path)} = {EXAMPLE_CONSTANTS.get(path, '...')}")
     return "\n".join(lines) + "\n"
+
+
+def _scored_table(p: Placement) -> list[str]:
+    """A reference column as a table of its own: the rule, then one value a line."""
+    assert p.property is not None
+    name = f"columns.{_quote(p.column)}"
+    lines = [f"[{name}]  # {_comment('; '.join(p.reasons))}",
+             f"property = {_quote(p.property)}"]  # fmt: skip
+    if p.transforms:
+        lines.append(f"transforms = [{', '.join(_quote(t) for t in p.transforms)}]")
+    lines.append(f"[{name}.values]")
+    for value, number in p.values.items():
+        lines.append(f"{_quote(value)} = {_value(number)}  # {_comment(p.value_notes[value])}")
+    for value, why in p.left_out:
+        lines.append(f"# {_quote(value)} = ...  # {_comment(why)}")
+    return lines
 
 
 def _column_line(draft: Draft, p: Placement) -> str:
@@ -108,6 +151,20 @@ def draft_table(draft: Draft) -> list[str]:
         rows.append((p.column, target, why))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     return [f"{c:<{widths[0]}}  {t:<{widths[1]}}  {w}".rstrip() for c, t, w in rows]
+
+
+def draft_notes(draft: Draft) -> list[str]:
+    """What ``map`` prints below the table: the match rule and why, the target."""
+    notes = []
+    if draft.match is not None:
+        notes.append(f"match = {list(draft.match)}: {draft.match_reason}")
+    elif draft.match_reason:
+        notes.append(f"no match rule: {draft.match_reason}")
+    if draft.target:
+        left = sum(len(p.left_out) for p in draft.placements if p.placed)
+        note = f"; {left} values left for you to map (commented)" if left else ""
+        notes.append(f"reference values matched against {draft.target}{note}")
+    return notes
 
 
 def draft_summary(draft: Draft) -> str:

@@ -15,10 +15,14 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pipeline.constraints import ENTITIES
+from pipeline.draft.agreement import Agreement
 from pipeline.draft.drafter import Draft, choose_key, place_column, resolve_competition
+from pipeline.draft.identity import propose_match
 from pipeline.draft.profile import profile_column
 from pipeline.draft.render import render_mapping
 from pipeline.mapping import Mapping, load_mapping
+from pipeline.mapping.reference_names import reference_record
+from pipeline.sandbox.seed import READ_ONLY
 from tests.conftest import REPO, SandboxHandle, api_get
 
 _COMMENTED = re.compile(r'^# "(?P<column>[^"]+)" = .*?  # (?P<why>.*)$')
@@ -323,11 +327,15 @@ def test_values_that_cannot_be_the_property_leave_the_column_commented(cli, tmp_
     mapping, commented, _ = run_map(cli, source, tmp_path / "k.toml")
     assert properties(mapping) == {"Navn": "name"}
     assert commented == {
-        "Kundenr": "not placed on customerNumber: the values are not whole numbers ('A-1', 'A-2')",
         "Kreditmax": "not placed on creditLimit: the values are not numbers ('meget', 'lidt')",
         "Spærret": "not placed on barred: the values are not yes/no words ('måske', 'nok')",
     }
-    assert mapping.key is None
+    # Not a customer number, but a unique, always-filled id code: the source key.
+    assert mapping.key == "Kundenr"
+    text = (tmp_path / "k.toml").read_text(encoding="utf-8")
+    assert "its header names the customerNumber, but the values are id codes ('A-1', 'A-2')" in (
+        text
+    )
 
 
 def test_the_project_samples_draft_like_their_hand_written_mappings(cli, tmp_path: Path) -> None:
@@ -392,16 +400,59 @@ def test_value_kinds(cells: list[str], kind: str) -> None:
     assert profile_column("x", cells).kind == kind
 
 
-_HEADER = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(
-    lambda h: h.strip() == h and h.strip()
+#: The sandbox's seeded reference collections, as ``map --sandbox`` reads them.
+SEEDED_AGREEMENT = Agreement(
+    "http://127.0.0.1:1",
+    {
+        c.path: tuple(r for r in (reference_record(i, number_property=c.key) for i in c.items) if r)
+        for c in READ_ONLY.values()
+    },
+)
+
+_HEADER = st.one_of(
+    # headers of reference columns and match candidates, so value maps and match rules occur
+    st.sampled_from(
+        [
+            "Momszone",
+            "Betaling",
+            "Kundegruppe",
+            "Sælger",
+            "Layout",
+            "Navn",
+            "CVR",
+            "E-mail",
+            "Postnr",
+            "KU_NUM",
+            "KU_RECH_NAM",
+            "No_",
+        ]
+    ),
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(
+        lambda h: h.strip() == h and h.strip()
+    ),
 )
 _CELL = st.one_of(
-    st.sampled_from(["", "12345678", "Ja", "Nej", "1.234,50", "a@b.dk", "8000", "Netto 30"]),
+    st.sampled_from(
+        [
+            "",
+            "12345678",
+            "Ja",
+            "Nej",
+            "1.234,50",
+            "a@b.dk",
+            "8000",
+            "Netto 30",
+            "Kontant",
+            "EU",
+            "Udland",
+            'Net "14" days',
+        ]
+    ),
     st.text(max_size=12),
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     entity=st.sampled_from(["customers", "contacts", "delivery-locations", "customer-groups"]),
     columns=st.lists(
@@ -410,14 +461,23 @@ _CELL = st.one_of(
         max_size=8,
         unique_by=lambda c: c[0],
     ),
+    with_target=st.booleans(),
 )
-def test_any_draft_is_a_mapping_the_parser_reads(entity: str, columns, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+def test_any_draft_is_a_mapping_the_parser_reads(  # type: ignore[no-untyped-def]
+    entity: str, columns, with_target: bool, tmp_path_factory
+) -> None:
     rows = min(len(cells) for _, cells in columns)
     profiles = [profile_column(header, cells[:rows]) for header, cells in columns]
     target = ENTITIES[entity]
-    placements = resolve_competition([place_column(target, p) for p in profiles])
+    agreement = SEEDED_AGREEMENT if with_target else None
+    placements = resolve_competition(
+        [place_column(target, p, agreement=agreement) for p in profiles]
+    )
     key, why = choose_key(target, profiles, placements)
-    draft = Draft(target, Path("x.csv"), "", rows, key, why, tuple(placements), ())
+    placed = {str(p.property): p.column for p in placements if p.placed}
+    match, match_why = propose_match(target, profiles, placed)
+    draft = Draft(target, Path("x.csv"), "", rows, key, why, tuple(placements), (), match,
+                  match_why)  # fmt: skip
     path = tmp_path_factory.mktemp("draft") / "m.toml"
     path.write_text(render_mapping(draft), encoding="utf-8")
 
@@ -425,6 +485,7 @@ def test_any_draft_is_a_mapping_the_parser_reads(entity: str, columns, tmp_path_
 
     assert properties(mapping) == {p.column: p.property for p in placements if p.placed}
     assert mapping.key == key
+    assert mapping.match == (match or ())  # a proposed rule is always a valid one
     assert len({p for p in properties(mapping).values()}) == len(mapping.rules)
 
 
@@ -446,7 +507,9 @@ def test_the_issue_export_gets_the_right_hints_then_a_draft_that_validates(
     mapping, commented, _ = run_map(cli, source, tmp_path / "kunder.toml")
     assert properties(mapping)["Postnummer"] == "zip"
     assert properties(mapping)["CVR-nummer"] == "corporateIdentificationNumber"
-    assert rule(mapping, "Momszone").lookup == "name"
+    # A standard zone name in Danish ("Indland"): its standard number, no lookup needed.
+    assert rule(mapping, "Momszone").values == {"Indland": "1"}
+    assert rule(mapping, "Momszone").lookup is None
     assert not commented
     dry = cli("validate", source, "--mapping", tmp_path / "kunder.toml", "--report", tmp_path / "r")
     assert dry.code == 1  # it runs; currency and the customer group are not in the file
@@ -469,6 +532,11 @@ def test_an_errors_file_drafts_without_its_errors_column(cli, tmp_path: Path) ->
     source = write_csv(tmp_path / "errors.csv", [["Kundenr", "Navn", "errors"],
                                                  ["1", "", "name: required (E04310)"]])  # fmt: skip
     mapping, commented, _ = run_map(cli, source, tmp_path / "k.toml")
+    # Named by its header, but not placed: a required property every row would lack.
     assert properties(mapping) == {"Kundenr": "customerNumber"}
-    assert commented == {"Navn": "not placed: every sampled cell is empty"}
+    assert commented == {
+        "Navn": "every sampled cell is empty, and name is required: fill the column, or give "
+        "a constant (below)"
+    }
+    assert '# "name" = "..."' in (tmp_path / "k.toml").read_text(encoding="utf-8")
     assert '"errors"' not in (tmp_path / "k.toml").read_text(encoding="utf-8")
