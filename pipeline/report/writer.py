@@ -16,6 +16,8 @@ Files (all text passes through the run's ``Redactor``; no token ever reaches a r
   then context (``started_at``, ``finished_at``,
   ``input_reports``: per input its failed rows and errors files, ``files``), then the
   caller's ``extra`` keys (which win over the context, never over the counters).
+- ``timeline.csv``: the run per second (``pipeline.api.timeline``), when a client ran.
+- ``report.html``: the run at a glance (``pipeline.report.page``), written last.
 
 Formula safety: every cell of results.csv and errors.csv goes through ``neutralise``;
 whoever reads errors.csv back applies ``pipeline.redact.unneutralise`` to headers and
@@ -41,11 +43,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from pipeline.api import TIMELINE_COLUMNS
 from pipeline.errors import RowError
 from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
 from pipeline.write import RESULT_COLUMNS, RowResult, Status, Summary, is_success
 
+from .bundle import default_cache
 from .inputs import InputReport, LineFile, stem_for
+from .page import write_report_page
+from .tally import ErrorTally
 from .xlsx import ERRORS_COLUMN
 
 FLUSH_EVERY_ROWS = 1000
@@ -66,6 +72,8 @@ class ReportPaths:
     errors_csv: list[Path]
     errors_xlsx: list[Path]
     summary: Path
+    html: Path | None = None  # report.html
+    timeline: Path | None = None  # timeline.csv, when a client ran
 
 
 class ReportWriter:
@@ -73,11 +81,13 @@ class ReportWriter:
 
     Call ``begin_input`` before the rows of each input, ``add`` once per row in input
     order, then ``close`` with the run's summary. Also a context manager; ``close`` is
-    idempotent.
+    idempotent. ``cache`` is where report.html's chart library is kept between runs
+    (default: the state folder's ``cache/``).
     """
 
-    def __init__(self, directory: Path, *, redactor: Redactor) -> None:
+    def __init__(self, directory: Path, *, redactor: Redactor, cache: Path | None = None) -> None:
         self.directory = Path(directory)
+        self._cache = cache
         self.directory.mkdir(parents=True, exist_ok=True)
         self._redactor = redactor
         self._started_at = datetime.now(UTC)
@@ -88,6 +98,8 @@ class ReportWriter:
         self._errors = LineFile(self.directory / "errors.jsonl")
         self._warnings = LineFile(self.directory / "warnings.jsonl")
         self._inputs: list[InputReport] = []
+        self._column_of: list[Mapping[str, str]] = []  # per input: property -> column
+        self._tally = ErrorTally()
         self._counted: Counter[tuple[str, Status]] = Counter()
         self._unflushed = 0
         self._flushed_at = time.monotonic()
@@ -125,6 +137,7 @@ class ReportWriter:
         for prop, column in column_of.items():
             positions[prop] = [n for n, name in enumerate(names) if name == column]
         stem = self._free_stem(stem_for(source, sheet), entity)
+        self._column_of.append(dict(column_of))
         self._inputs.append(
             InputReport(
                 source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open
@@ -139,6 +152,7 @@ class ReportWriter:
         self._counted[result.entity, result.status] += 1
         self._results_csv.writerow(self._result_cells(result))
         current = self._inputs[-1]
+        self._tally.add(result, self._column_of[-1])
         for error in result.errors:
             self._errors.write(self._json_line(error, current))
         for warning in result.warnings:
@@ -161,9 +175,13 @@ class ReportWriter:
         with ``begin_input(keep_open=True)``), so the row can be fixed and imported again.
         """
         self._check_open()
-        current = next(
-            one for one in self._inputs if (one.source, one.sheet) == (result.source, result.sheet)
+        at = next(
+            n
+            for n, one in enumerate(self._inputs)
+            if (one.source, one.sheet) == (result.source, result.sheet)
         )
+        current = self._inputs[at]
+        self._tally.add(result, self._column_of[at])
         key = tuple(self._result_cells(result)[:3])
         self._amended[key] = (links, result.error_text())
         for error in result.errors:
@@ -180,8 +198,17 @@ class ReportWriter:
         self._unflushed = 0
         self._flushed_at = time.monotonic()
 
-    def close(self, summary: Summary, *, extra: Mapping[str, object] | None = None) -> ReportPaths:
-        """Finish every file and write summary.json; returns the paths (idempotent)."""
+    def close(
+        self,
+        summary: Summary,
+        *,
+        extra: Mapping[str, object] | None = None,
+        timeline: Sequence[Sequence[object]] | None = None,
+        changes: Mapping[str, object] | None = None,
+    ) -> ReportPaths:
+        """Finish every file, write summary.json, then timeline.csv (``timeline``: the
+        ``Timeline`` rows) and report.html (``changes``: a preview's ``ChangeTally``
+        records); returns the paths (idempotent)."""
         if self._paths is not None:
             return self._paths
         for line_file in (self._results, self._errors, self._warnings):
@@ -201,8 +228,20 @@ class ReportWriter:
             errors_csv=[p for p in errors_files if p.suffix == ".csv"],
             errors_xlsx=[p for p in errors_files if p.suffix == ".xlsx"],
             summary=self.directory / "summary.json",
+            html=self.directory / "report.html",
+            timeline=self.directory / "timeline.csv" if timeline is not None else None,
         )
-        self._write_summary(summary, extra or {})
+        data = self._write_summary(summary, extra or {})
+        if timeline is not None:
+            self._write_timeline(timeline)
+        write_report_page(
+            self.directory,
+            summary=data,
+            errors=self._tally.records(),
+            timeline=timeline,
+            changes=changes,
+            cache=self._cache if self._cache is not None else default_cache(),
+        )
         return self._paths
 
     def __enter__(self) -> ReportWriter:
@@ -286,7 +325,14 @@ class ReportWriter:
             renamed.append(target)
         only.paths = renamed
 
-    def _write_summary(self, summary: Summary, extra: Mapping[str, object]) -> None:
+    def _write_timeline(self, rows: Sequence[Sequence[object]]) -> None:
+        assert self._paths is not None and self._paths.timeline is not None
+        with self._paths.timeline.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(TIMELINE_COLUMNS)
+            writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+
+    def _write_summary(self, summary: Summary, extra: Mapping[str, object]) -> dict[str, object]:
         assert self._paths is not None
         context: dict[str, object] = {
             "started_at": self._started_at.isoformat(timespec="seconds"),
@@ -296,6 +342,8 @@ class ReportWriter:
                 "results": self._paths.results.name,
                 "errors_jsonl": self._paths.errors_jsonl.name,
                 "warnings_jsonl": self._paths.warnings_jsonl.name,
+                "html": "report.html",
+                **({"timeline": "timeline.csv"} if self._paths.timeline else {}),
             },
         }
         context.update(extra)
@@ -304,8 +352,11 @@ class ReportWriter:
         for key, value in self._redactor.redact_mapping(context).items():
             data.setdefault(key, value)  # the counters are the contract: never overridden
         temporary = self._paths.summary.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        text = json.dumps(data, indent=2, default=str)
+        temporary.write_text(text + "\n", encoding="utf-8")
         os.replace(temporary, self._paths.summary)
+        loaded: dict[str, object] = json.loads(text)  # the page shows what the file says
+        return loaded
 
     def _check_open(self) -> None:
         if self._paths is not None:
