@@ -258,8 +258,8 @@ async def _import(args: argparse.Namespace) -> int:
     with _stop_on_signals():
         async with _connection(args, enabled=bool(wants_api)) as connection:
             if connection is not None and not dry_run:
-                total = await run.print_plan(prepared, connection)
-                settings = replace(settings, total_rows=total)
+                plan = await run.print_plan(prepared, connection)
+                settings = replace(settings, total_rows=plan.rows, plan=plan.as_dict())
             outcome = await run.run_import(settings, prepared, api=connection, secrets=known)
     run.print_outcome(outcome)
     return outcome.exit_code

@@ -13,7 +13,7 @@ Other stages use only these names (typed in ``__init__.pyi``; each loads its mod
 first use): ``ApiClient``, ``Verdict``, ``classify``, ``DEFAULT_MAX_CONCURRENCY``,
 ``collection_url``, ``record_id``, ``record_url``, ``parse_error_body``,
 ``available_tokens``, ``estimate_seconds``, ``RateState``, ``ApiSettings``,
-``settings_from_env``, ``TIMELINE_COLUMNS``, ``Timeline``.
+``settings_from_env``, ``TIMELINE_COLUMNS``, ``Timeline``, ``TimelineRow``.
 """
 
 import lazy_loader as lazy

@@ -15,3 +15,4 @@ from .settings import ApiSettings as ApiSettings
 from .settings import settings_from_env as settings_from_env
 from .timeline import TIMELINE_COLUMNS as TIMELINE_COLUMNS
 from .timeline import Timeline as Timeline
+from .timeline import TimelineRow as TimelineRow

@@ -13,6 +13,10 @@ import os
 from pathlib import Path
 
 
+#: What the bundle runs: the three libraries as globals for the page's own script.
+_SNIPPET = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
+
+
 def default_cache() -> Path:
     """The state folder's ``cache/`` (``$ECONOMIC_IMPORT_HOME`` moves it, as the state)."""
     from pipeline.state import state_dir
@@ -40,7 +44,7 @@ def javascript_bundle(cache: Path | None = None) -> str:
     path = cache / name if cache is not None else None
     if path is not None and path.is_file():
         return path.read_text(encoding="utf-8")
-    bundle: str = vlc.javascript_bundle(vl_version=version)
+    bundle: str = vlc.javascript_bundle(_SNIPPET, vl_version=version)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,9 @@ def _number(value: object) -> str:
     return str(value)
 
 
+_CELL_CLASS = {"n": ' class="n"', "errors": ' class="errors"'}
+
+
 def cards(counts: Iterable[tuple[str, object, bool]], *, prefix: str) -> str:
     """A row of big numbers (name, value, stands out); each card's number has the id
     ``<prefix>-<name>`` and its exact value in ``data-value``."""
@@ -83,19 +86,28 @@ def table(
                 text = link(str(value), Path(str(value)).name) if value else ""
             else:
                 text = escape(_number(value))
-            cls = ' class="n"' if header in numeric else (' class="errors"' if header == "errors" else "")
+            cls = (
+                ' class="n"'
+                if header in numeric
+                else (' class="errors"' if header == "errors" else "")
+            )
             cells.append(f"<td{cls}>{text}</td>")
         status = f' data-status="{escape(row[status_column])}"' if status_column is not None else ""
         lines.append(f"<tr{status}>{''.join(cells)}</tr>")
     attribute = f' id="{id}"' if id else ""
-    return f"<table{attribute}><thead><tr>{heads}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    return (
+        f"<table{attribute}><thead><tr>{heads}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    )
 
 
 def plan_rows(summary: Mapping[str, Any], plan: Mapping[str, Any]) -> list[list[str]]:
     """The plan against the run: rows, calls and seconds, planned and actual."""
     elapsed = float(summary.get("elapsed_s", 0))
     if plan.get("seconds") is None:
-        return [["plan", "none (a dry run, or no budget known)"], ["actual time", f"{elapsed:,.1f} s"]]
+        return [
+            ["plan", "none (a dry run, or no budget known)"],
+            ["actual time", f"{elapsed:,.1f} s"],
+        ]
     planned = float(plan["seconds"])
     ratio = f" ({elapsed / planned:.1f}× the plan)" if planned > 0 else ""
     return [

@@ -72,12 +72,12 @@ def write_report_page(
     specs: dict[str, Any] = {}
     body = [_header(summary)]
     body.append(_outcome(summary, datasets, specs))
+    if changes is not None:
+        body.append(_changes(changes, summary, datasets, specs))
     if errors:
         body.append(_errors(errors, datasets, specs))
     if timeline:
         body.append(_timeline(timeline, summary, datasets, specs))
-    if changes is not None:
-        body.append(_changes(changes, summary, datasets, specs))
     body.append(_failed(failed, failed_total, summary))
     body.append(_plan_and_where(summary, directory, datasets, specs))
     path = directory / "report.html"
@@ -128,8 +128,8 @@ def _succeeded(line: Mapping[str, str]) -> bool:
     if status in _SUCCESS:
         return True
     parts = [p for p in line["errors"].split("; ") if p]
-    return status == "skipped" and bool(parts) and all(
-        p.endswith(f"({CODE_EXISTS})") for p in parts
+    return (
+        status == "skipped" and bool(parts) and all(p.endswith(f"({CODE_EXISTS})") for p in parts)
     )
 
 
@@ -159,7 +159,7 @@ def _header(summary: Mapping[str, Any]) -> str:
     mode = f"mode {summary.get('mode', '')}" if summary.get("mode") else ""
     return (
         f"<header><h1>econ-import: {escape(_kind(summary))} of {int(summary.get('rows', 0)):,}"
-        f" rows <span class=\"verdict {tone}\" id=\"verdict\">{escape(verdict)}</span></h1>"
+        f' rows <span class="verdict {tone}" id="verdict">{escape(verdict)}</span></h1>'
         f"<p>{escape(inputs)} · {escape(mode)} · {escape(when)}</p></header><main>"
     )
 
@@ -183,7 +183,9 @@ def _outcome(summary: Mapping[str, Any], datasets: dict[str, Any], specs: dict[s
         specs["outcome"] = charts.outcome_chart(len(by_entity))
         parts.append('<div class="chart" id="chart-outcome"></div>')
     statuses = ["rows", *(s for s in _STATUS_ORDER if s != "valid" or summary.get("dry_run"))]
-    rows = [[entity, *(counted.get(s, 0) for s in statuses)] for entity, counted in by_entity.items()]
+    rows = [
+        [entity, *(counted.get(s, 0) for s in statuses)] for entity, counted in by_entity.items()
+    ]
     parts.append(table(["entity", *statuses], rows, numeric=set(statuses), id="by-entity"))
     return section("Outcome per entity", "outcome", "\n".join(parts))
 
@@ -220,7 +222,7 @@ def _timeline(
     if rates:
         budget = max(rates)
         used = calls / max(len(rows), 1) / budget if budget else 0
-        facts.append(f"the budget allows {budget:.1f} a second: {used:.0%} of it used")
+        facts.append(f"the budget's rate is {budget:.1f} a second: {used:.0%} of it used")
     facts.append(f"{int(summary.get('throttled', 0)):,} answers 429 in {waited:,} seconds")
     concurrency = summary.get("concurrency") or {}
     if concurrency.get("max_in_flight") is not None:
@@ -330,5 +332,7 @@ def _plan_and_where(
         specs["plan"] = charts.plan_chart()
         body += '<div class="chart" id="chart-plan"></div>'
     body += table(["", ""], plan_rows(summary, plan), id="plan")
-    body += "<h2>Where things are</h2>" + table(["", ""], where_rows(summary, directory), id="where")
+    body += "<h2>Where things are</h2>" + table(
+        ["", ""], where_rows(summary, directory), id="where"
+    )
     return section("The plan and the actual time", "plan", body) + "</main>"

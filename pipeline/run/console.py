@@ -7,6 +7,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from pipeline.api import ApiClient, ApiSettings, RateState, available_tokens, estimate_seconds
@@ -62,11 +63,26 @@ def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
     return ledger_only, unmatchable
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the plan said: rows (the progress bar's total), calls, and seconds (None when
+    neither the budget nor the latency is known), for report.html's plan against the run."""
+
+    rows: int
+    calls: int
+    seconds: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        """summary.json's ``plan``."""
+        seconds = None if self.seconds is None else round(self.seconds, 1)
+        return {"rows": self.rows, "calls": self.calls, "seconds": seconds}
+
+
 async def print_plan(
     prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
-) -> int:
+) -> Plan:
     """Print how many calls the run makes and how long that takes at the agreement's budget
-    and the server's latency; returns the number of rows (the progress bar's total)."""
+    and the server's latency; returns the ``Plan``."""
     rows = [count_rows(step) for step in prepared]
     async with ApiClient(api) as client:
         # Cheap reads: the first answer's X-RateLimiting header tells the agreement's
@@ -74,13 +90,16 @@ async def print_plan(
         latencies = [await _timed_probe(client)]
         latencies += await asyncio.gather(*(_timed_probe(client) for _ in range(PLAN_PROBES - 1)))
         budget = client.pacer.budget
+    calls = estimate_calls(prepared, rows) + PLAN_PROBES
+    latency_s = sum(latencies) / len(latencies)
+    window = api.window.max_limit
     lines = plan_lines(
         rows=sum(rows),
         inputs=len(prepared),
-        calls=estimate_calls(prepared, rows) + PLAN_PROBES,
+        calls=calls,
         budget=budget,
-        latency_s=sum(latencies) / len(latencies),
-        window=api.window.max_limit,
+        latency_s=latency_s,
+        window=window,
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
     lines += identity_lines(
@@ -88,7 +107,8 @@ async def print_plan(
         unmatchable=sum(n for _, n in unrecognisable),
     )
     print("\n".join(lines), file=out or sys.stdout)
-    return sum(rows)
+    seconds = estimate_seconds(calls, budget=budget, latency_s=latency_s, window=window)
+    return Plan(rows=sum(rows), calls=calls, seconds=seconds)
 
 
 def identity_lines(*, ledger_only: int, unmatchable: int) -> list[str]:
@@ -229,6 +249,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
         print(f"  journal  {outcome.journal}", file=out)
     if outcome.ledger is not None:
         print(f"  ledger   {outcome.ledger}", file=out)
+    if report.html is not None:
+        print(f"\nSee the run at a glance: {report.html}", file=out)
     if outcome.stopped_by:
         print(f"\nStopped: {outcome.stopped_by}", file=sys.stderr)
     elif outcome.interrupted:
