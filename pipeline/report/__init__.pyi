@@ -4,3 +4,4 @@ from .changes import ChangeLog as ChangeLog
 from .writer import ReportPaths as ReportPaths
 from .writer import ReportWriter as ReportWriter
 from .xlsx import ERRORS_COLUMN as ERRORS_COLUMN
+from .fleet import write_fleet_html as write_fleet_html
