@@ -1,7 +1,7 @@
 """The names other stages may use; the package loads each on first use."""
 
 from .changes import ChangeLog as ChangeLog
+from .fleet import write_fleet_html as write_fleet_html
 from .writer import ReportPaths as ReportPaths
 from .writer import ReportWriter as ReportWriter
 from .xlsx import ERRORS_COLUMN as ERRORS_COLUMN
-from .fleet import write_fleet_html as write_fleet_html

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pipeline.api import TIMELINE_COLUMNS
 from pipeline.redact import unneutralise
-from pipeline.write import CODE_EXISTS, SUMMARY_FIELDS
+from pipeline.write import CODE_EXISTS, RESULT_COLUMNS, SUMMARY_FIELDS
 
 from . import charts
 from .html_parts import (
@@ -98,36 +98,42 @@ def failed_rows(results: Path, *, limit: int = MAX_TABLE_ROWS) -> tuple[list[lis
     entity, key, status, http_status, errors), and how many there are in all."""
     shown: list[list[str]] = []
     total = 0
-    for line in _read_results(results):
-        if _succeeded(line):
-            continue
-        total += 1
-        if len(shown) < limit:
-            errors = line["errors"]
-            if line.get("links") == "failed" and not errors:
-                errors = "links: not set"
-            if len(errors) > MAX_ERRORS_TEXT:
-                errors = errors[: MAX_ERRORS_TEXT - 1] + "…"
-            shown.append([line["source"], line["sheet"], line["row"], line["entity"],
-                          line["key"], line["status"], line["http_status"], errors])  # fmt: skip
+    if not results.is_file():
+        return shown, total
+    at = {name: n for n, name in enumerate(RESULT_COLUMNS)}
+    status_at, errors_at, links_at = at["status"], at["errors"], at["links"]
+    with results.open(encoding="utf-8", newline="") as handle:
+        lines = csv.reader(handle)
+        next(lines, None)
+        for cells in lines:
+            # Cheap per line (a million-row run reads them all): only the shown are cleaned.
+            if cells[status_at] in _SUCCESS and cells[links_at] != "failed":
+                continue
+            if _succeeded(cells[status_at], unneutralise(cells[errors_at]), cells[links_at]):
+                continue
+            total += 1
+            if len(shown) < limit:
+                shown.append(_shown(cells, at))
     return shown, total
 
 
-def _read_results(path: Path) -> Iterator[dict[str, str]]:
-    if not path.is_file():
-        return
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line in csv.DictReader(handle):
-            yield {k: unneutralise(v or "") for k, v in line.items()}
+def _shown(cells: list[str], at: Mapping[str, int]) -> list[str]:
+    clean = {name: unneutralise(cells[n]) for name, n in at.items()}
+    errors = clean["errors"]
+    if clean["links"] == "failed" and not errors:
+        errors = "links: not set"
+    if len(errors) > MAX_ERRORS_TEXT:
+        errors = errors[: MAX_ERRORS_TEXT - 1] + "…"
+    names = ("source", "sheet", "row", "entity", "key", "status", "http_status")
+    return [*(clean[name] for name in names), errors]
 
 
-def _succeeded(line: Mapping[str, str]) -> bool:
-    if line.get("links") == "failed":
+def _succeeded(status: str, errors: str, links: str) -> bool:
+    if links == "failed":
         return False
-    status = line["status"]
     if status in _SUCCESS:
         return True
-    parts = [p for p in line["errors"].split("; ") if p]
+    parts = [p for p in errors.split("; ") if p]
     return (
         status == "skipped" and bool(parts) and all(p.endswith(f"({CODE_EXISTS})") for p in parts)
     )

@@ -55,7 +55,9 @@ def assert_numbers_match(rendered: Rendered, summary: dict[str, Any]) -> None:
         assert int(row[2].replace(",", "")) == counts["created"]
 
 
-def assert_failed_rows_listed(rendered: Rendered, report: Path, *, shown: int | None = None) -> None:
+def assert_failed_rows_listed(
+    rendered: Rendered, report: Path, *, shown: int | None = None
+) -> None:
     """The table holds the rows of results.csv that did not succeed, in order."""
     failed = [r for r in read_results(report) if r["status"] not in SUCCESS]
     rows = rendered.table_rows("failed")

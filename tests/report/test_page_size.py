@@ -68,7 +68,9 @@ def test_a_report_of_100000_rows_stays_under_2_mb_and_renders(tmp_path: Path) ->
     assert_drawn(rendered, ["outcome", "errors", "timeline"])
     assert rendered.value("total-rows") == str(ROWS)
     failed = summary.invalid + summary.rejected
-    assert f"{failed:,} rows did not succeed; the first {MAX_TABLE_ROWS:,} are shown" in rendered.dom
+    assert (
+        f"{failed:,} rows did not succeed; the first {MAX_TABLE_ROWS:,} are shown" in rendered.dom
+    )
     assert len(rendered.table_rows("failed")) == MAX_TABLE_ROWS
     pairs = rendered.table_rows("error-pairs")
     assert pairs[0][0] == f"{summary.invalid:,} rows: Postnr, E04320"
