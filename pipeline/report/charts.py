@@ -38,8 +38,8 @@ def _alt() -> Any:
     return alt
 
 
-def _bar_height(count: int) -> int:
-    return max(60, min(count, TOP) * 22)
+def _bar_height(count: int, *, bar: int = 20) -> int:
+    return max(60, min(count, TOP) * bar)
 
 
 def outcome_chart(entities: int) -> Spec:
@@ -86,12 +86,12 @@ def errors_chart(kinds: int) -> Spec:
         return (
             base.mark_bar()
             .encode(
-                y=alt.Y(f"{field}:N", title=None, sort="-x"),
+                y=alt.Y(f"{field}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=160)),
                 x=alt.X("sum(rows):Q", title="rows"),
                 color=alt.Color("code:N", legend=None),
                 tooltip=tooltip,
             )
-            .properties(title=title, width=WIDTH // 2 - 40, height=_bar_height(kinds))
+            .properties(title=title, width=WIDTH // 2 - 40, height=_bar_height(kinds, bar=14))
         )
 
     chart = alt.vconcat(top, alt.hconcat(by("code", "By code"), by("column", "By column")))
@@ -175,7 +175,7 @@ def changes_chart(entities: int, properties: int) -> Spec:
         alt.Chart(alt.Data(name="change_properties"), title="Properties that would change")
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None, sort="-x"),
+            y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
             x=alt.X("sum(lines):Q", title="rows"),
             color=alt.Color("action:N", scale=colours, legend=None),
             tooltip=["entity:N", "property:N", "action:N", alt.Tooltip("lines:Q", format=",")],

@@ -207,7 +207,9 @@ def _errors(
     ]
     parts = [
         '<div class="chart" id="chart-errors"></div>',
+        "<details><summary>The same as a table</summary>",
         table(["rows: column, code", "entity", "property"], top, id="error-pairs"),
+        "</details>",
     ]
     return section("Errors by code and by column", "errors", "\n".join(parts))
 
@@ -229,7 +231,9 @@ def _timeline(
         budget = max(rates)
         used = calls / max(len(rows), 1) / budget if budget else 0
         facts.append(f"the budget's rate is {budget:.1f} a second: {used:.0%} of it used")
-    facts.append(f"{int(summary.get('throttled', 0)):,} answers 429 in {waited:,} seconds")
+    facts.append(
+        f"{int(summary.get('throttled', 0)):,} answers 429, in {waited:,} of the seconds"
+    )
     concurrency = summary.get("concurrency") or {}
     if concurrency.get("max_in_flight") is not None:
         facts.append(
