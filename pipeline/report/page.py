@@ -231,9 +231,7 @@ def _timeline(
         budget = max(rates)
         used = calls / max(len(rows), 1) / budget if budget else 0
         facts.append(f"the budget's rate is {budget:.1f} a second: {used:.0%} of it used")
-    facts.append(
-        f"{int(summary.get('throttled', 0)):,} answers 429, in {waited:,} of the seconds"
-    )
+    facts.append(f"{int(summary.get('throttled', 0)):,} answers 429, in {waited:,} of the seconds")
     concurrency = summary.get("concurrency") or {}
     if concurrency.get("max_in_flight") is not None:
         facts.append(

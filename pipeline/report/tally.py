@@ -25,7 +25,7 @@ class ErrorTally:
     def add(self, result: RowResult, column_of: Mapping[str, str]) -> None:
         """Count ``result``'s errors; ``column_of`` maps a property to its source column."""
         seen = {
-            (result.entity, column_of.get(e.property, e.property), e.property, e.code)
+            (result.entity, column_for(e.property, column_of), e.property, e.code)
             for e in result.errors
         }
         self._rows.update(seen)
@@ -36,6 +36,16 @@ class ErrorTally:
             {"entity": e, "column": c, "property": p, "code": code, "rows": n}
             for (e, c, p, code), n in self._rows.most_common()
         ]
+
+
+def column_for(prop: str, column_of: Mapping[str, str]) -> str:
+    """The source column of ``prop``; for an object the API names (``customerGroup``,
+    "not found"), the column of its one mapped part; else the property itself."""
+    found = column_of.get(prop)
+    if found is not None:
+        return found
+    parts = {column for path, column in column_of.items() if path.startswith(f"{prop}.")}
+    return parts.pop() if len(parts) == 1 else prop
 
 
 class ChangeTally:

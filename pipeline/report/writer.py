@@ -237,7 +237,7 @@ class ReportWriter:
         write_report_page(
             self.directory,
             summary=data,
-            errors=self._tally.records(),
+            errors=[self._redactor.redact_mapping(r) for r in self._tally.records()],
             timeline=timeline,
             changes=changes,
             cache=self._cache if self._cache is not None else default_cache(),

@@ -159,3 +159,18 @@ def test_a_stopped_run_renders_with_the_stopped_rows(start_sandbox, tmp_path: Pa
     assert_failed_rows_listed(rendered, report, shown=2_000)  # the first 2,000 of them
     assert "the first 2,000 are shown" in rendered.dom
     assert "STOPPED" in rendered.dom
+
+
+def test_a_check_without_a_target_renders_without_a_timeline(cli, tmp_path: Path) -> None:
+    report = tmp_path / "check"
+    result = cli(
+        "validate", SAMPLES / "customers.csv", "--mapping", MAPPINGS / "customers.toml",
+        "--report", report, "--no-progress",
+    )  # fmt: skip
+    assert result.code == 1, result.err
+    assert not (report / "timeline.csv").exists()
+    rendered = render(report / "report.html", tmp_path / "profile")
+    assert_drawn(rendered, ["outcome", "errors"])
+    assert_numbers_match(rendered, read_summary(report))
+    assert "check (nothing sent)" in rendered.dom and 'id="timeline"' not in rendered.dom
+    assert_failed_rows_listed(rendered, report)
