@@ -10,6 +10,11 @@ help: ## List the targets with a line on each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@# The tests open report.html in Debian's headless chromium (a fresh clone in CI too).
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "install Debian's chromium (apt-get install chromium) for the tests" >&2; fi; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -30,10 +35,13 @@ check: $(STAMP) ## Lint and type-check: ruff and mypy
 	$(BIN)/ruff format --check pipeline tests
 	$(BIN)/mypy
 
+screenshot: $(STAMP) ## Import the samples into a tight sandbox and photograph report.html (docs/report.png)
+	$(BIN)/python docs/screenshot.py
+
 bench: $(STAMP) ## Run the benchmarks (minutes); writes reports/bench.json
 	$(BIN)/python -m tests.benchmarks
 
 clean: ## Remove the virtualenv, caches and reports
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache reports
 
-.PHONY: help install demo test check bench clean
+.PHONY: help install demo test check screenshot bench clean

@@ -281,7 +281,9 @@ async def _import(args: argparse.Namespace) -> int:
             if connection is not None and not dry_run:
                 plan = await run.print_plan(prepared, connection)
                 await run.check_history(settings, prepared, connection, plan)
-                settings = replace(settings, total_rows=plan.rows, notes=plan.notes)
+                settings = replace(
+                    settings, total_rows=plan.rows, notes=plan.notes, plan=plan.as_dict()
+                )
             outcome = await run.run_import(settings, prepared, api=connection, secrets=known)
     run.print_outcome(outcome)
     return outcome.exit_code

@@ -94,6 +94,7 @@ def env_with_tokens(app: str = APP_TOKEN, grant: str = GRANT_TOKEN) -> dict[str,
     # ECONOMIC_ variables are a user's, not the test's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECONOMIC_")}
     env["ECONOMIC_IMPORT_HOME"] = os.environ["ECONOMIC_IMPORT_HOME"]
+    env["ECONOMIC_IMPORT_CACHE"] = os.environ["ECONOMIC_IMPORT_CACHE"]
     env.update(ECONOMIC_APP_SECRET_TOKEN=app, ECONOMIC_AGREEMENT_GRANT_TOKEN=grant)
     env["PYTHONPATH"] = str(REPO)
     return env

@@ -26,7 +26,7 @@ SHARED = ("errors", "redact", "constraints")
 #: The entry points, which may use every stage.
 ENTRY = ("cli", "__main__")
 MAX_LINES = 400
-HEAVY = ("pandas", "pandera", "aiohttp", "numpy")
+HEAVY = ("pandas", "pandera", "aiohttp", "numpy", "altair", "vl_convert")
 
 
 def modules() -> list[Path]:

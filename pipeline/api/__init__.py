@@ -6,13 +6,14 @@ adaptive window, retries what may be retried, and turns an error body into ``Row
 records; the endpoint URLs of each entity; the time a run will take.
 
 Modules: ``client``, ``settings``, ``ratelimit`` (pacing), ``concurrency`` and ``window``
-(how many in flight), ``retry``, ``error_bodies``, ``endpoints``, ``plan_time``.
+(how many in flight), ``retry``, ``error_bodies``, ``endpoints``, ``plan_time``,
+``timeline`` (the run per second, for report.html).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``ApiClient``, ``Verdict``, ``classify``, ``DEFAULT_MAX_CONCURRENCY``,
 ``DEFAULT_BLIND_LIMIT``, ``collection_url``, ``record_id``, ``record_url``,
 ``parse_error_body``, ``available_tokens``, ``estimate_seconds``, ``RateState``,
-``ApiSettings``, ``settings_from_env``.
+``ApiSettings``, ``settings_from_env``, ``TIMELINE_COLUMNS``, ``Timeline``, ``TimelineRow``.
 """
 
 import lazy_loader as lazy

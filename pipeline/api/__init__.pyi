@@ -14,3 +14,6 @@ from .plan_time import estimate_seconds as estimate_seconds
 from .ratelimit import RateState as RateState
 from .settings import ApiSettings as ApiSettings
 from .settings import settings_from_env as settings_from_env
+from .timeline import TIMELINE_COLUMNS as TIMELINE_COLUMNS
+from .timeline import Timeline as Timeline
+from .timeline import TimelineRow as TimelineRow

@@ -47,6 +47,7 @@ from .settings import (
     ApiSettings,
     settings_from_env,
 )
+from .timeline import Timeline
 from .window import Window
 
 __all__ = [
@@ -143,8 +144,10 @@ class ApiClient:
     ) -> None:
         self.settings = settings
         self.pacer = pacer if pacer is not None else Pacer()
+        #: The run per second, for report.html's charts (``pipeline.api.timeline``).
+        self.timeline = Timeline()
         #: How many writes may be in flight; ``pipeline.write.writer``'s workers take permits.
-        self.window = Window(settings.window)
+        self.window = Window(settings.window, timeline=self.timeline)
         self.stats = ClientStats()
         self._rng = rng if rng is not None else random.Random()
         self._session: aiohttp.ClientSession | None = None
@@ -251,6 +254,7 @@ class ApiClient:
         sent_at = await self.pacer.acquire(self.pacer.call_cost)
         state.count += 1
         self.stats.requests += 1
+        self.timeline.call(budget_rate=self._calls_per_s())
         if state.first_sent_at is None:
             state.first_sent_at = time.time()
         try:
@@ -331,6 +335,7 @@ class ApiClient:
         message = self._status_message(method, path, status, body)
         if status == 429:
             self.stats.throttled += 1
+            self.timeline.throttled()
             return ThrottledError(message, retry_after=retry_after)
         return RetriableError(message, retry_after=retry_after)
 

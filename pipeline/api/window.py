@@ -13,13 +13,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from .concurrency import AdaptiveLimit, WindowPolicy
+from .timeline import Timeline
 
 
 class Window:
     """Permits for writes in flight, as many as ``AdaptiveLimit`` allows at the moment."""
 
-    def __init__(self, policy: WindowPolicy) -> None:
+    def __init__(self, policy: WindowPolicy, *, timeline: Timeline | None = None) -> None:
         self.rules = AdaptiveLimit(policy)
+        self._timeline = timeline  # told every change of the places held or allowed
         self._granted = self.rules.limit
         self._semaphore = asyncio.Semaphore(self._granted)
         self._retire = 0  # permits to take out of circulation as they come back
@@ -29,6 +31,7 @@ class Window:
         self.min_limit = self._granted
         self._answers = 0
         self._latency_total = 0.0
+        self._tell()
 
     @property
     def policy(self) -> WindowPolicy:
@@ -50,10 +53,12 @@ class Window:
             self._retire -= 1  # this permit was taken out by a shrink: wait for another
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._tell()
         try:
             yield
         finally:
             self.in_flight -= 1
+            self._tell()
             if self._retire:
                 self._retire -= 1
             else:
@@ -82,7 +87,13 @@ class Window:
             "mean_latency_ms": round(mean * 1000, 1) if mean is not None else None,
         }
 
+    def _tell(self) -> None:
+        if self._timeline is not None:
+            self._timeline.window(in_flight=self.in_flight, limit=self.limit)
+
     def _resize(self, limit: int) -> None:
+        if limit != self._granted:
+            self._tell()
         delta, self._granted = limit - self._granted, limit
         self.max_limit = max(self.max_limit, limit)
         self.min_limit = min(self.min_limit, limit)

@@ -32,6 +32,7 @@ from pipeline.redact import Redactor, neutralise
 from pipeline.write import CHANGE_COLUMNS, CREATE, UPDATE, ChangesReport, Line, RowPlace
 
 from .folder import writing
+from .tally import ChangeTally
 from .xlsx import discard_workbook, text_cell
 
 #: Widths of changes.xlsx's columns, in characters.
@@ -66,6 +67,8 @@ class ChangeLog:
         self._counts = {CREATE: 0, UPDATE: 0}
         self._links = 0
         self._report: ChangesReport | None = None
+        #: Rows per entity and action, lines per property: for report.html.
+        self.tally = ChangeTally()
 
     def record(
         self,
@@ -91,6 +94,7 @@ class ChangeLog:
             self._links += 1
         else:
             self._counts[lines[0][0]] += 1
+        self.tally.add(place.entity, lines[0][0], [line[1] for line in lines], links=links)
         for action, prop, old, new in lines:
             cells = [place.source, place.sheet, str(place.row), place.entity, place.key, id,
                      action, prop, old, new]  # fmt: skip

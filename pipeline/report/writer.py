@@ -12,20 +12,19 @@ Files (all text passes through the run's ``Redactor``; no token ever reaches a r
   the names are exactly these; with several (a job), one pair per input named after it:
   ``errors-<file>[-<sheet>].csv`` / ``.xlsx`` (``errors-legacy-erp-Contacts.xlsx``), with
   the entity, then a number, added when two inputs would share a name.
-- ``summary.json``: ``Summary.as_dict()``, ``by_entity`` (``Summary.entity_counts()``),
-  then context (``started_at``, ``finished_at``,
-  ``input_reports``: per input its failed rows and errors files, ``files``), then the
-  caller's ``extra`` keys (which win over the context, never over the counters).
+- ``summary.json``: ``Summary.as_dict()``, ``by_entity``, then context (``started_at``,
+  ``finished_at``, ``input_reports``, ``files``), then the caller's ``extra`` keys (which
+  win over the context, never over the counters); ``timeline.csv``: the run per second,
+  when a client ran; ``report.html``: the run at a glance (``page``), written last.
 
 Formula safety: every cell of results.csv and errors.csv goes through ``neutralise``;
 whoever reads errors.csv back applies ``pipeline.redact.unneutralise`` to headers and
 cells. errors.xlsx stores text cells, which never run, and needs no prefix
 (``pipeline.report.xlsx``).
 
-Streaming: rows are buffered as whole lines and written out every ``FLUSH_EVERY_ROWS``
-rows or ``FLUSH_EVERY_SECONDS``, so a crash leaves a valid results.csv (whole lines) for
-the rows added up to the last flush; leaving the ``with`` block, even by an exception,
-writes everything and a summary marked ``"interrupted": true``.
+Streaming: rows are written out as whole lines every ``FLUSH_EVERY_ROWS`` rows or
+``FLUSH_EVERY_SECONDS``, so a crash leaves a valid results.csv; leaving the ``with`` block,
+even by an exception, writes everything and a summary marked ``"interrupted": true``.
 
 A write that fails (no space, read-only, not a folder): the folder is checked before
 anything else (``pipeline.report.folder.prepare_folder``); mid-run, the first failed write
@@ -46,15 +45,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
 from pipeline.errors import ReportError, RowError
-from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise, unneutralise
+from pipeline.redact import FORMULA_START, QUOTE, Redactor, neutralise
 from pipeline.write import RESULT_COLUMNS, RowResult, Status, Summary, is_success
 
+from .bundle import default_cache
+from .files import rewrite_results, write_json, write_timeline
 from .folder import prepare_folder, writing
 from .inputs import InputReport, LineFile, free_stem, stem_for
+from .page import write_report_page
+from .tally import ErrorTally
 from .xlsx import ERRORS_COLUMN
 
 FLUSH_EVERY_ROWS = 1000
@@ -79,6 +83,8 @@ class ReportPaths:
     incomplete: str = ""
     #: Rows results.csv holds (whole lines), when it is incomplete.
     rows_written: int = 0
+    html: Path | None = None  # report.html
+    timeline: Path | None = None  # timeline.csv, when a client ran
 
 
 class ReportWriter:
@@ -86,11 +92,13 @@ class ReportWriter:
 
     Call ``begin_input`` before the rows of each input, ``add`` once per row in input
     order, then ``close`` with the run's summary. Also a context manager; ``close`` is
-    idempotent.
+    idempotent. ``cache`` is where report.html's chart library is kept between runs
+    (default: the state folder's ``cache/``).
     """
 
-    def __init__(self, directory: Path, *, redactor: Redactor) -> None:
+    def __init__(self, directory: Path, *, redactor: Redactor, cache: Path | None = None) -> None:
         self.directory = prepare_folder(directory)
+        self._cache = cache
         self._redactor = redactor
         self._started_at = datetime.now(UTC)
         #: The first failed write; from then on rows are counted, not written.
@@ -105,6 +113,8 @@ class ReportWriter:
             self._warnings = LineFile(self.directory / "warnings.jsonl")
         self._rows_added = self._rows_flushed = 0
         self._inputs: list[InputReport] = []
+        self._column_of: list[Mapping[str, str]] = []  # per input: property -> column
+        self._tally = ErrorTally()
         self._counted: Counter[tuple[str, Status]] = Counter()
         self._unflushed = 0
         self._flushed_at = time.monotonic()
@@ -143,6 +153,7 @@ class ReportWriter:
         for prop, column in column_of.items():
             positions[prop] = [n for n, name in enumerate(names) if name == column]
         stem = free_stem(stem_for(source, sheet), entity, {one.stem for one in self._inputs})
+        self._column_of.append(dict(column_of))
         self._inputs.append(
             InputReport(
                 source, sheet, entity, names, positions, delimiter, encoding, stem, keep_open
@@ -160,6 +171,7 @@ class ReportWriter:
         self._results_csv.writerow(self._result_cells(result))
         self._rows_added += 1
         current = self._inputs[-1]
+        self._tally.add(result, self._column_of[-1])
         for error in result.errors:
             self._errors.write(self._json_line(error, current))
         for warning in result.warnings:
@@ -187,9 +199,13 @@ class ReportWriter:
         self._check_open()
         if self.failure is not None:
             return
-        current = next(
-            one for one in self._inputs if (one.source, one.sheet) == (result.source, result.sheet)
+        at = next(
+            n
+            for n, one in enumerate(self._inputs)
+            if (one.source, one.sheet) == (result.source, result.sheet)
         )
+        current = self._inputs[at]
+        self._tally.add(result, self._column_of[at])
         key = tuple(self._result_cells(result)[:3])
         self._amended[key] = (links, result.error_text())
         for error in result.errors:
@@ -222,8 +238,17 @@ class ReportWriter:
         self._unflushed = 0
         self._flushed_at = time.monotonic()
 
-    def close(self, summary: Summary, *, extra: Mapping[str, object] | None = None) -> ReportPaths:
-        """Finish every file and write summary.json; returns the paths (idempotent).
+    def close(
+        self,
+        summary: Summary,
+        *,
+        extra: Mapping[str, object] | None = None,
+        timeline: Sequence[Sequence[object]] | None = None,
+        changes: Mapping[str, object] | None = None,
+    ) -> ReportPaths:
+        """Finish every file, write summary.json, then timeline.csv (``timeline``: the
+        ``Timeline`` rows) and report.html (``changes``: a preview's ``ChangeTally``
+        records); returns the paths (idempotent).
 
         Never raises for a failed write: the report is then ``incomplete`` (the cause).
         """
@@ -233,7 +258,10 @@ class ReportWriter:
         for line_file in (self._results, self._errors, self._warnings):
             self._attempt(line_file.close, line_file.path)
         if self._amended:
-            self._attempt(self._rewrite_results, self._results.path)
+            self._attempt(
+                lambda: rewrite_results(self._results.path, self._amended, self._redactor),
+                self._results.path,
+            )
         for one in self._inputs:
             self._attempt(one.close)
         if self.failure is not None:
@@ -252,12 +280,25 @@ class ReportWriter:
             summary=self.directory / "summary.json",
             incomplete=failure,
             rows_written=self._rows_flushed if failure else self._rows_added,
+            html=self.directory / "report.html",
+            timeline=self.directory / "timeline.csv" if timeline is not None else None,
         )
         # A summary that does not fit is left out; the console names the cause.
         incomplete = {"incomplete": failure} if failure else {}
+        data: dict[str, object] | None = None
         with suppress(ReportError), self._writing(self._paths.summary):
-            self._write_summary(summary, {**(extra or {}), **incomplete})
-        if self.failure is not None and not failure:  # only summary.json did not fit
+            data = self._write_summary(summary, {**(extra or {}), **incomplete})
+        if timeline is not None:
+            where = self._paths.timeline
+            self._attempt(lambda: write_timeline(self.directory / "timeline.csv", timeline), where)
+        if data is not None:
+            page = partial(
+                write_report_page, self.directory, summary=data, timeline=timeline,
+                errors=[self._redactor.redact_mapping(r) for r in self._tally.records()],
+                changes=changes, cache=self._cache or default_cache(),
+            )  # fmt: skip
+            self._attempt(page, self._paths.html)
+        if self.failure is not None and not failure:  # a file at the end did not fit
             self._paths = replace(self._paths, incomplete=str(self.failure))
         return self._paths
 
@@ -277,8 +318,6 @@ class ReportWriter:
                 counted.count_all({status: rows}, entity=entity)
             self.close(counted, extra={"interrupted": exc_type is not None})
 
-    # --- rows -------------------------------------------------------------------------
-
     def _result_cells(self, result: RowResult) -> list[str]:
         http = "" if result.http_status is None else str(result.http_status)
         errors = result.error_text() if result.errors else ""
@@ -291,31 +330,6 @@ class ReportWriter:
             for text in self._redactor.redact_all(texts)
         ]
 
-    def _rewrite_results(self) -> None:
-        """results.csv again, with the amended rows' ``links`` and added errors."""
-        path = self._results.path
-        temporary = path.with_suffix(".csv.tmp")
-        errors_at, links_at = RESULT_COLUMNS.index("errors"), RESULT_COLUMNS.index("links")
-        try:
-            with (
-                path.open(encoding="utf-8", newline="") as src,
-                temporary.open("w", encoding="utf-8", newline="") as dst,
-            ):
-                writer = csv.writer(dst)
-                for cells in csv.reader(src):
-                    found = self._amended.get(tuple(cells[:3]))
-                    if found is not None:
-                        links, added = found
-                        old = unneutralise(cells[errors_at])
-                        joined = "; ".join(t for t in (old, self._redactor.redact(added)) if t)
-                        cells[errors_at] = neutralise(joined)
-                        cells[links_at] = links
-                    writer.writerow(cells)
-        except OSError:
-            temporary.unlink(missing_ok=True)  # results.csv stays as it was: whole lines
-            raise
-        os.replace(temporary, path)
-
     def _json_line(self, error: RowError, current: InputReport) -> str:
         record = {
             "row": error.row, "property": error.property, "code": error.code,
@@ -325,8 +339,6 @@ class ReportWriter:
         redacted = self._redactor.redact_mapping(record)
         return json.dumps(redacted, ensure_ascii=False, default=str) + "\n"
 
-    # --- files ------------------------------------------------------------------------
-
     def _drop_entity_suffix(self, only: InputReport) -> None:
         renamed = []
         for path in only.paths:
@@ -335,7 +347,7 @@ class ReportWriter:
             renamed.append(target)
         only.paths = renamed
 
-    def _write_summary(self, summary: Summary, extra: Mapping[str, object]) -> None:
+    def _write_summary(self, summary: Summary, extra: Mapping[str, object]) -> dict[str, object]:
         assert self._paths is not None
         context: dict[str, object] = {
             "started_at": self._started_at.isoformat(timespec="seconds"),
@@ -345,6 +357,8 @@ class ReportWriter:
                 "results": self._paths.results.name,
                 "errors_jsonl": self._paths.errors_jsonl.name,
                 "warnings_jsonl": self._paths.warnings_jsonl.name,
+                "html": "report.html",
+                **({"timeline": "timeline.csv"} if self._paths.timeline else {}),
             },
         }
         context.update(extra)
@@ -352,13 +366,7 @@ class ReportWriter:
         data["by_entity"] = summary.entity_counts()
         for key, value in self._redactor.redact_mapping(context).items():
             data.setdefault(key, value)  # the counters are the contract: never overridden
-        temporary = self._paths.summary.with_suffix(".json.tmp")
-        try:
-            temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-        except OSError:
-            temporary.unlink(missing_ok=True)
-            raise
-        os.replace(temporary, self._paths.summary)
+        return write_json(self._paths.summary, data)
 
     def _check_open(self) -> None:
         if self._paths is not None:

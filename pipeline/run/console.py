@@ -65,19 +65,28 @@ def count_unrecognisable(step: PreparedStep) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the plan counted: the rows (the progress bar's total), per input the rows
-    only the ledger can recognise (``no_history.check_history``), and its notes."""
+    """What the plan said: rows (the progress bar's total), calls, and seconds (None when
+    neither the budget nor the latency is known), for report.html's plan against the run;
+    per input the rows only the ledger can recognise (``no_history.check_history``), and
+    its notes (the "Note:" and "Warning:" lines, for summary.json's warnings)."""
 
     rows: int
-    ledger_only: tuple[int, ...]
-    notes: tuple[str, ...]  # the "Note:" and "Warning:" lines, for summary.json's warnings
+    calls: int
+    seconds: float | None
+    ledger_only: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """summary.json's ``plan``."""
+        seconds = None if self.seconds is None else round(self.seconds, 1)
+        return {"rows": self.rows, "calls": self.calls, "seconds": seconds}
 
 
 async def print_plan(
     prepared: Sequence[PreparedStep], api: ApiSettings, *, out: TextIO | None = None
 ) -> Plan:
     """Print how many calls the run makes and how long that takes at the agreement's budget
-    and the server's latency."""
+    and the server's latency; returns the ``Plan``."""
     rows = [count_rows(step) for step in prepared]
     async with ApiClient(api) as client:
         # Cheap reads: the first answer's X-RateLimiting header tells the agreement's
@@ -85,15 +94,17 @@ async def print_plan(
         latencies = [await _timed_probe(client)]
         latencies += await asyncio.gather(*(_timed_probe(client) for _ in range(PLAN_PROBES - 1)))
         budget = client.pacer.budget
+    calls = estimate_calls(prepared, rows) + PLAN_PROBES
     latency_s = sum(latencies) / len(latencies)
     rate = budget.rate_per_s if budget is not None and budget.limit > 0 else None
+    window = api.window.most_in_flight(rate, latency_s)  # Little's law, as the run's
     lines = plan_lines(
         rows=sum(rows),
         inputs=len(prepared),
-        calls=estimate_calls(prepared, rows) + PLAN_PROBES,
+        calls=calls,
         budget=budget,
         latency_s=latency_s,
-        window=api.window.most_in_flight(rate, latency_s),  # Little's law, as the run's
+        window=window,
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
     opted = [step.mapping.new_when_unmatched for step in prepared]
@@ -104,7 +115,14 @@ async def print_plan(
     )
     print("\n".join(lines), file=out or sys.stdout)
     notes = tuple(line for line in lines if line.startswith(("Note:", "Warning:")))
-    return Plan(sum(rows), tuple(n for n, _ in unrecognisable), notes)
+    seconds = estimate_seconds(calls, budget=budget, latency_s=latency_s, window=window)
+    return Plan(
+        rows=sum(rows),
+        calls=calls,
+        seconds=seconds,
+        ledger_only=tuple(n for n, _ in unrecognisable),
+        notes=notes,
+    )
 
 
 def identity_lines(*, ledger_only: int, unmatchable: int, new: int = 0) -> list[str]:
@@ -269,6 +287,8 @@ def print_outcome(outcome: RunOutcome, *, out: TextIO | None = None) -> None:
         print(f"  journal  {outcome.journal}", file=out)
     if outcome.ledger is not None:
         print(f"  ledger   {outcome.ledger}", file=out)
+    if report.html is not None:
+        print(f"\nSee the run at a glance: {report.html}", file=out)
     if outcome.stopped_by:
         print(f"\nStopped: {outcome.stopped_by}", file=sys.stderr)
     elif outcome.interrupted:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.api import ApiClient, ApiSettings
+from pipeline.api import ApiClient, ApiSettings, TimelineRow
 from pipeline.errors import FatalError, RetriableError
 from pipeline.redact import Redactor
 from pipeline.report import ChangeLog, ReportPaths, ReportWriter, prepare_folder
@@ -91,6 +91,7 @@ class RunOutcome:
     ledger: Path | None = None
     notes: list[str] = field(default_factory=list)
     window: dict[str, object] = field(default_factory=dict)  # the in-flight window's stats
+    timeline: list[TimelineRow] | None = None  # the run per second, when a client ran
     changes: ChangesReport | None = None  # a dry run's preview, when it had a target
 
     @property
@@ -175,13 +176,18 @@ async def run_import(
                 "concurrency": outcome.window or None,
                 # Every note the console printed, for monitoring of an unattended run.
                 "warnings": [*settings.notes, *outcome.notes],
+                "plan": settings.plan,
+                "state": {"journal": _text(outcome.journal), "ledger": _text(outcome.ledger)},
             }
             if preview is not None:
                 outcome.changes = preview.close()
                 extra["changes"] = change_counts(
                     outcome.changes, unchanged=summary.unchanged, skipped=summary.skipped
                 )
-            outcome.report = report.close(summary, extra=extra)
+            tally = preview.tally.records() if preview is not None else None
+            outcome.report = report.close(
+                summary, extra=extra, timeline=outcome.timeline, changes=tally
+            )
             if preview is not None and preview.failure and not outcome.report.incomplete:
                 outcome.report = replace(outcome.report, incomplete=str(preview.failure))
             if outcome.report.incomplete and not outcome.stopped_by:
@@ -237,6 +243,7 @@ async def _run_with_client(
             outcome.summary.retries = client.stats.retries
             outcome.summary.throttled = client.stats.throttled
             outcome.window = client.window.stats()
+            outcome.timeline = client.timeline.rows()
 
 
 async def _run_steps(
@@ -306,6 +313,7 @@ def _progress(settings: RunSettings, client: ApiClient | None) -> Progress:
     if client is not None:
         stats = client.stats
         progress.count_throttled(lambda: stats.throttled)
+        progress.tell_settled(client.timeline.settled)  # report.html's rows per second
     return progress
 
 
@@ -381,6 +389,10 @@ async def _context(
         key_column=step.mapping.key,
     )
     return StepContext(write, step.mapping, validator, parents, names=names)
+
+
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def _succeeded(summary: Summary) -> int:

@@ -68,6 +68,7 @@ class Progress:
         self._clock = clock
         self._started = self._last_line = clock()
         self._throttled: Callable[[], int] = lambda: 0
+        self._settled: Callable[[], None] | None = None
         self._bar: tqdm[Any] | None = None
         if mode == "bar":
             self._bar = tqdm(
@@ -86,8 +87,14 @@ class Progress:
         """Where the number of 429s so far comes from (the client's counters)."""
         self._throttled = source
 
+    def tell_settled(self, sink: Callable[[], None]) -> None:
+        """Whom to tell of each settled row besides the bar (the client's timeline)."""
+        self._settled = sink
+
     def settle(self, status: Status) -> None:
         """One row got its final status."""
+        if self._settled is not None:
+            self._settled()
         self.done += 1
         if status not in SUCCEEDED:
             self.failed += 1

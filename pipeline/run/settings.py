@@ -61,6 +61,7 @@ class RunSettings:
     progress_interval_s: float = DEFAULT_PROGRESS_INTERVAL_S  # between lines off a terminal
     total_rows: int | None = None  # from the plan, for the progress bar's total
     notes: tuple[str, ...] = ()  # the plan's notes and warnings, for summary.json's warnings
+    plan: dict[str, object] | None = None  # the plan's rows, calls, seconds: for report.html
     chunk_rows: int | None = None  # None: DEFAULT_CHUNK_ROWS, or DRY_RUN_CHUNK_ROWS
 
     @property

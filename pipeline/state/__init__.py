@@ -11,7 +11,7 @@ Modules: ``journal`` and ``journal_store`` (its SQLite file), ``keys``, ``ledger
 ``folder``.
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
-first use): ``default_journal``, ``default_ledger``, ``Journal``, ``target_id``,
+first use): ``default_journal``, ``default_ledger``, ``state_dir``, ``Journal``, ``target_id``,
 ``RowState``, ``SourceRef``, ``abandon_unfinished``, ``JournalKeys``, ``SourceKeys``,
 ``Ledger``, ``LedgerEntry``, ``forget``, ``row_digest``, ``row_identity``.
 """

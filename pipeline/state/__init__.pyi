@@ -2,6 +2,7 @@
 
 from .folder import default_journal as default_journal
 from .folder import default_ledger as default_ledger
+from .folder import state_dir as state_dir
 from .journal import Journal as Journal
 from .journal import target_id as target_id
 from .journal_store import RowState as RowState

@@ -17,8 +17,9 @@ first use): ``originals``, ``process_batch``, ``CHANGE_COLUMNS``, ``CREATE``,
 ``STOP_INTERRUPTED``, ``STOPPED_CODE``, ``uncancel``, ``LinkSettings``,
 ``account_for_unlinked``, ``run_links``, ``LINK_COLUMNS``, ``LINKS_FAILED``,
 ``LinkBook``, ``LinkRequest``, ``can_match``, ``row_values``, ``ExistingRecords``,
-``LINK_FIELDS``, ``RESULT_COLUMNS``, ``SUCCEEDED``, ``RowResult``, ``Status``,
-``Summary``, ``is_success``, ``ParentIndex``, ``can_be_recognised``, ``NameResolver``,
+``CODE_EXISTS``, ``LINK_FIELDS``, ``RESULT_COLUMNS``, ``SUCCEEDED``,
+``SUMMARY_FIELDS``, ``RowResult``, ``Status``, ``Summary``, ``is_success``,
+``ParentIndex``, ``can_be_recognised``, ``NameResolver``,
 ``CURRENT_NUMBER``, ``RENUMBER_MODES``, ``RowWork``, ``StepContext``, ``WriteContext``.
 """
 

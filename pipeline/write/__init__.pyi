@@ -22,9 +22,11 @@ from .links import LinkRequest as LinkRequest
 from .match_rules import can_match as can_match
 from .match_rules import row_values as row_values
 from .matching import ExistingRecords as ExistingRecords
+from .outcome import CODE_EXISTS as CODE_EXISTS
 from .outcome import LINK_FIELDS as LINK_FIELDS
 from .outcome import RESULT_COLUMNS as RESULT_COLUMNS
 from .outcome import SUCCEEDED as SUCCEEDED
+from .outcome import SUMMARY_FIELDS as SUMMARY_FIELDS
 from .outcome import RowResult as RowResult
 from .outcome import Status as Status
 from .outcome import Summary as Summary

@@ -3,6 +3,7 @@ running the real CLI in a subprocess with its wall time and peak memory."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -179,12 +180,18 @@ class CliRun:
     stdout: str = ""
 
 
+@functools.cache
+def _cache() -> str:
+    return tempfile.mkdtemp(prefix="econ-import-bench-cache-")
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment for the CLI: the tokens, and a state folder of its own per run (a
     fresh sandbox is a new agreement, which the ledger of an earlier run must not see)."""
     env = dict(os.environ)
     env.pop("ECONOMIC_BASE_URL", None)
     env["ECONOMIC_IMPORT_HOME"] = tempfile.mkdtemp(prefix="econ-import-bench-")
+    env.setdefault("ECONOMIC_IMPORT_CACHE", _cache())  # report.html's bundle, built once
     env["ECONOMIC_APP_SECRET_TOKEN"] = APP_TOKEN
     env["ECONOMIC_AGREEMENT_GRANT_TOKEN"] = GRANT_TOKEN
     env.update(extra)

@@ -203,7 +203,7 @@ def test_no_secret_in_any_file(report):
     files = sorted(p for p in report.directory.iterdir() if p.is_file())
     assert {p.name for p in files} == {
         "results.csv", "errors.jsonl", "warnings.jsonl", "errors.csv", "errors.xlsx",
-        "summary.json",
+        "summary.json", "report.html",
     }  # fmt: skip
     for path in files:
         blobs = [path.read_bytes()]
