@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("--entity", choices=list(ENTITIES), help="only this entity")
     forget.add_argument("--base-url", help="API base URL (default: $ECONOMIC_BASE_URL or live)")
+    _add_state_argument(forget)
     from pipeline.sandbox import add_sandbox_arguments
 
     sandbox = commands.add_parser("sandbox", help="run the local sandbox of the API")
@@ -124,6 +125,7 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
         help="journal file (default: journal.sqlite in the state folder, "
         "$ECONOMIC_IMPORT_HOME or the user state directory)",
     )
+    _add_state_argument(p)
     p.add_argument(
         "--retry-failed",
         action="store_true",
@@ -143,6 +145,19 @@ def _add_connection_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sandbox", action="store_true", help="start the embedded sandbox in-process and use it"
     )
+
+
+def _add_state_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", metavar="URL",
+                   help="the state store: a postgresql:// URL or a folder (default: "
+                   "$ECONOMIC_IMPORT_STATE, else the state folder)")  # fmt: skip
+
+
+def _seconds(text: str) -> float:
+    value = float(text)  # argparse turns a ValueError into "invalid _seconds value"
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds, 0 or more")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -239,11 +254,12 @@ async def _import(args: argparse.Namespace) -> int:
     steps = _steps(args)
     prepared = run.prepare(steps, mode=args.mode)  # every input and mapping checked first
     report_dir = args.report or run.DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    journal, ledger = _state_places(args)
     settings = run.RunSettings(
         steps=tuple(steps),
         report_dir=report_dir,
-        journal=_journal_path(args),
-        ledger=None if args.sandbox else state.default_ledger(),
+        journal=journal,
+        ledger=ledger,
         mode=args.mode,
         concurrency=args.concurrency,
         dry_run=dry_run,
@@ -254,7 +270,9 @@ async def _import(args: argparse.Namespace) -> int:
     )
     # A dry run uses the API only to resolve names, and only when told where it is.
     wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
-    known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
+    known = [os.environ.get(name, "") for name in SANDBOX_TOKENS] + [
+        state.state_password(args.state, os.environ)
+    ]
     with _stop_on_signals():
         async with _connection(args, enabled=bool(wants_api)) as connection:
             if connection is not None and not dry_run:
@@ -307,26 +325,30 @@ def _steps(args: argparse.Namespace) -> list[run.Step]:
     return [run.Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
 
 
-def _journal_path(args: argparse.Namespace) -> Path | None:
-    if args.journal is not None:
-        return Path(args.journal)
+def _state_places(args: argparse.Namespace) -> tuple[state.Where, state.Where]:
+    """(journal, ledger): ``--journal`` moves the journal; the rest is ``--state``'s."""
+    journal: state.Where = None if args.journal is None else Path(args.journal)
     if args.sandbox:
-        return None  # the embedded sandbox starts empty: there is nothing to resume
-    return state.default_journal()
+        # The embedded sandbox starts empty and dies with the run: there is nothing to
+        # resume or to recognise, so its history stays in memory.
+        return journal, None
+    found_journal, ledger = state.state_places(args.state, os.environ)
+    return journal or found_journal, ledger
 
 
 def _forget(args: argparse.Namespace) -> int:
     """Remove one agreement's ledger entries and say how many went."""
     connection = api.settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens
-    path = state.default_ledger()
+    _, path = state.state_places(args.state, os.environ)
+    where = state.describe(path)
     target = state.target_id(connection.base_url, connection.agreement_grant_token)
     removed = state.forget(path, target=target, entity=args.entity)
     what = f"{args.entity} of " if args.entity else ""
     if not removed:
-        print(f"the ledger {path} holds nothing of {what}the agreement at {connection.base_url}")
+        print(f"the ledger {where} holds nothing of {what}the agreement at {connection.base_url}")
         return 0
     counts = ", ".join(f"{n} {name}" for name, n in sorted(removed.items()))
-    print(f"removed from the ledger {path}: {counts} (agreement at {connection.base_url})")
+    print(f"removed from the ledger {where}: {counts} (agreement at {connection.base_url})")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from tests.pg import PgServer, remove_server, start_server
 
 APP_TOKEN = "test-app-secret-Xq7"
 GRANT_TOKEN = "test-grant-token-Zr9"
@@ -78,6 +80,22 @@ def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     home = tmp_path_factory.mktemp("econ-import-home")
     monkeypatch.setenv("ECONOMIC_IMPORT_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the session (``tests/pg.py``), stopped at the end."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        remove_server(server)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a fresh database of its own for this test (password included)."""
+    return pg_server.create_database(f"t_{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture
