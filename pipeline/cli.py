@@ -126,6 +126,9 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
         "$ECONOMIC_IMPORT_HOME or the user state directory)",
     )
     _add_state_argument(p)
+    p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="wait this long for another import's lock on the agreement "
+                   "(default: exit 2 at once)")  # fmt: skip
     p.add_argument(
         "--retry-failed",
         action="store_true",
@@ -154,7 +157,7 @@ def _add_state_argument(p: argparse.ArgumentParser) -> None:
 
 
 def _seconds(text: str) -> float:
-    value = float(text)  # argparse turns a ValueError into "invalid _seconds value"
+    value = float(text)  # a ValueError is argparse's "invalid _seconds value"
     if not value >= 0:
         raise argparse.ArgumentTypeError("must be a number of seconds, 0 or more")
     return value
@@ -274,7 +277,10 @@ async def _import(args: argparse.Namespace) -> int:
         state.state_password(args.state, os.environ)
     ]
     with _stop_on_signals():
-        async with _connection(args, enabled=bool(wants_api)) as connection:
+        async with (
+            _connection(args, enabled=bool(wants_api)) as connection,
+            run.hold_agreement(settings, prepared, connection, wait_s=args.wait),
+        ):
             if connection is not None and not dry_run:
                 total = await run.print_plan(prepared, connection)
                 settings = replace(settings, total_rows=total)

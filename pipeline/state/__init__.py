@@ -10,14 +10,14 @@ runs, read-only.
 
 Modules: ``journal`` and ``journal_store`` (its records), ``keys``, ``ledger``, ``folder``;
 ``store`` (the protocol both speak, and where the state is), ``sqlite_store`` and
-``pg_store`` (its two implementations).
+``pg_store`` (its two implementations), ``lock`` (one run per agreement).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``default_journal``, ``default_ledger``, ``Journal``, ``target_id``,
 ``RowState``, ``SourceRef``, ``abandon_unfinished``, ``JournalKeys``, ``SourceKeys``,
 ``Ledger``, ``LedgerEntry``, ``forget``, ``row_digest``, ``row_identity``, ``STATE_ENV``,
 ``Where``, ``describe``, ``is_url``, ``mask_url``, ``state_password``, ``state_places``,
-``url_password``.
+``url_password``, ``AgreementLock``, ``Holder``, ``lock_for``.
 """
 
 import lazy_loader as lazy

@@ -79,18 +79,18 @@ CREATE TABLE IF NOT EXISTS lock_holders (
 
 
 @contextmanager
-def _translating(url: str, what: str, doing: str) -> Iterator[None]:
+def _translating(url: str, doing: str) -> Iterator[None]:
     """The one place where psycopg's errors become ``StateError`` (also for ``connect``)."""
     try:
         yield
     except psycopg.Error as exc:
         cause = Redactor([url_password(url)]).redact(first_line(exc))
-        raise StateError(f"cannot {doing} {what} {mask_url(url)}: {cause}") from exc
+        raise StateError(f"cannot {doing} the state store {mask_url(url)}: {cause}") from exc
 
 
-def connect(url: str, *, what: str) -> psycopg.Connection[Any]:
+def connect(url: str) -> psycopg.Connection[Any]:
     """An autocommit connection to ``url`` whose tables are econ-import's."""
-    with _translating(url, what, "reach"):
+    with _translating(url, "reach"):
         conn = psycopg.connect(
             url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="econ-import"
         )
@@ -114,7 +114,7 @@ class PgStore:
 
         ``read_only`` (a preview) creates nothing, refuses every write in the session,
         and is None where no econ-import schema exists yet."""
-        store = cls(connect(url, what=component), url=url, component=component)
+        store = cls(connect(url), url=url, component=component)
         if read_only:
             store.execute("SET default_transaction_read_only = on")
             if "runs" not in store.tables():
@@ -123,7 +123,7 @@ class PgStore:
             return store
         with store.transaction():
             store.query("SELECT pg_advisory_xact_lock(?, ?)", _SCHEMA_LOCK)
-            with store._translate("create the tables of"):
+            with store._translate("create the tables in"):
                 store._conn.execute(_DDL)
         stamp_version(store, component, now=time.time())
         return store
@@ -131,7 +131,7 @@ class PgStore:
     @contextmanager
     def _translate(self, doing: str) -> Iterator[None]:
         try:
-            with _translating(self._url, self.component, doing):
+            with _translating(self._url, doing):
                 yield
         except StateError:
             self.failed = True

@@ -191,4 +191,4 @@ def stamp_version(store: Store, component: str, *, now: float) -> None:
 def first_line(exc: BaseException) -> str:
     """The first line of an error's text (a driver's may hold several)."""
     text = str(exc).strip()
-    return text.splitlines()[0].strip() if text else type(exc).__name__
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__

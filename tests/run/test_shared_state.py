@@ -50,10 +50,12 @@ def test_a_store_that_refuses_the_login_stops_before_the_first_request(
     result = run(cli, sandbox, source, tmp_path / "r", "--state", url)
     assert result.code == 2
     lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("econ-import: cannot reach journal"), lines
+    assert len(lines) == 1 and lines[0].startswith("econ-import: cannot reach the state store"), (
+        lines
+    )
     assert "password authentication failed" in lines[0]
     assert "not-the-password-0815" not in result.out + result.err
-    assert sandbox.stats()["writes"] == 0
+    assert sandbox.stats()["requests"] == 0  # not even the plan's probes
 
 
 def test_an_unknown_kind_of_store_is_refused_in_one_line(
@@ -78,4 +80,4 @@ def test_a_state_path_that_is_not_a_folder_stops_before_the_first_request(
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "is not a folder" in lines[0], lines
     assert "Traceback" not in result.err
-    assert sandbox.stats()["writes"] == 0
+    assert sandbox.stats()["requests"] == 0

@@ -185,7 +185,7 @@ def test_a_store_out_of_reach_is_one_line_without_the_password(
         Journal.open(url, target=TARGET, sources=[SOURCE])
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(f"cannot reach journal {mask_url(url)}: ")
+    assert message.startswith(f"cannot reach the state store {mask_url(url)}: ")
     assert "wrong-password-4711" not in message and pg_server.password not in message
     assert "postgres:***@" in message
 
