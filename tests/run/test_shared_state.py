@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.conftest import SandboxHandle
 from tests.pg import PgServer
-from tests.runs import read_results, statuses, write_unnumbered_customers
+from tests.runs import pg_journal_counts, read_results, statuses, write_unnumbered_customers
 
 
 def run(cli: Any, sandbox: SandboxHandle, source: Path, report: Path, *args: str | Path) -> Any:
@@ -81,3 +82,25 @@ def test_a_state_path_that_is_not_a_folder_stops_before_the_first_request(
     assert len(lines) == 1 and "is not a folder" in lines[0], lines
     assert "Traceback" not in result.err
     assert sandbox.stats()["requests"] == 0
+
+
+def test_a_preview_reads_the_shared_store_and_writes_nothing_there(
+    sandbox: SandboxHandle, tokens: object, cli: Any, tmp_path: Path, pg_url: str,
+    pg_server: PgServer,
+) -> None:  # fmt: skip
+    source = write_unnumbered_customers(tmp_path / "crm.csv", 5)
+    fresh = pg_server.create_database("preview_" + tmp_path.name[-8:].replace("-", "_"))
+    preview = cli("validate", source, "--base-url", sandbox.url, "--state", fresh,
+                  "--report", tmp_path / "p0", "--no-progress")  # fmt: skip
+    assert preview.code == 0, preview.err
+    with psycopg.connect(fresh) as conn:  # a preview creates no schema, no table
+        assert conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname='econ_import'"
+        ).fetchone() == (0,)
+    assert run(cli, sandbox, source, tmp_path / "r1", "--state", pg_url).code == 0
+    before = pg_journal_counts(pg_url)
+    again = cli("validate", source, "--base-url", sandbox.url, "--state", pg_url,
+                "--report", tmp_path / "p1", "--no-progress")  # fmt: skip
+    assert again.code == 0, again.err
+    assert statuses(read_results(tmp_path / "p1")) == {"skipped": 5}  # the ledger knows them
+    assert pg_journal_counts(pg_url) == before
