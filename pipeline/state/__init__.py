@@ -6,7 +6,7 @@ fingerprint, an agreement (hashed from its URL and grant token, never stored).
 Gives out: the ``Journal`` (each sent row's state, key and answer within a run, for
 resume) and the ``Ledger`` (each imported row's identity and record id, across runs);
 for a preview, which starts no run, ``JournalKeys``: the journal's source keys of earlier
-runs, read-only.
+runs, read-only; the agreement's lock (``lock_for``: one run per agreement at a time).
 
 Modules: ``journal`` and ``journal_store`` (its records), ``keys``, ``ledger``, ``folder``;
 ``store`` (the protocol both speak, and where the state is), ``sqlite_store`` and

@@ -87,47 +87,13 @@ class Journal:
         """
         db = open_store(path, component="journal")
         assert db is not None
-        identity = run_identity(sources)
-        found = next(iter(db.query(
-            "SELECT run_id, run_uid FROM runs WHERE target=? AND identity=? AND finished_at IS NULL"
-            " ORDER BY run_id DESC LIMIT 1",
-            (target, identity),
-        )), None)  # fmt: skip
-        if found is not None:
-            try:
-                check_fingerprints(db, found[0], sources)
-            except Exception:
-                db.close()
-                raise
-            return cls(
-                db,
-                run_id=int(found[0]),
-                run_uid=found[1],
-                target=target,
-                resumed=True,
-                path=path,
-                secrets=secrets,
-            )
-        run_uid = uuid.uuid4().hex
-        with db.transaction():
-            db.execute(
-                "INSERT INTO runs (run_uid, target, identity, started_at) VALUES (?,?,?,?)",
-                (run_uid, target, identity, time.time()),
-            )
-            run_id = int(db.query("SELECT run_id FROM runs WHERE run_uid=?", (run_uid,))[0][0])
-            db.executemany(
-                "INSERT INTO sources VALUES (?,?,?,?,?,?)",
-                [(run_id, s.source_id, s.path, s.sheet, s.entity, s.fingerprint) for s in sources],
-            )
-        return cls(
-            db,
-            run_id=run_id,
-            run_uid=run_uid,
-            target=target,
-            resumed=False,
-            path=path,
-            secrets=secrets,
-        )
+        try:
+            run_id, run_uid, resumed = _resume_or_start(db, target=target, sources=sources)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, run_id=run_id, run_uid=run_uid, target=target, resumed=resumed,
+                   path=path, secrets=secrets)  # fmt: skip
 
     def idempotency_key(self, source_id: str, row: int, method: str, *, salt: str = "") -> str:
         """The row's key: the same for every retry and resume of this run, new for a new run.
@@ -280,3 +246,30 @@ class Journal:
     def failed(self) -> bool:
         """Whether a write to the store failed (the run stopped; the next one resumes)."""
         return self._db.failed
+
+
+def _resume_or_start(
+    db: Store, *, target: str, sources: Sequence[SourceRef]
+) -> tuple[int, str, bool]:
+    """(run id, run uid, resumed): the unfinished run of these sources, else a new one."""
+    identity = run_identity(sources)
+    found = db.query(
+        "SELECT run_id, run_uid FROM runs WHERE target=? AND identity=? AND finished_at IS NULL"
+        " ORDER BY run_id DESC LIMIT 1",
+        (target, identity),
+    )
+    if found:
+        check_fingerprints(db, int(found[0][0]), sources)
+        return int(found[0][0]), str(found[0][1]), True
+    run_uid = uuid.uuid4().hex
+    with db.transaction():
+        db.execute(
+            "INSERT INTO runs (run_uid, target, identity, started_at) VALUES (?,?,?,?)",
+            (run_uid, target, identity, time.time()),
+        )
+        run_id = int(db.query("SELECT run_id FROM runs WHERE run_uid=?", (run_uid,))[0][0])
+        db.executemany(
+            "INSERT INTO sources VALUES (?,?,?,?,?,?)",
+            [(run_id, s.source_id, s.path, s.sheet, s.entity, s.fingerprint) for s in sources],
+        )
+    return run_id, run_uid, False
