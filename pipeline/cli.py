@@ -273,9 +273,8 @@ async def _import(args: argparse.Namespace) -> int:
     )
     # A dry run uses the API only to resolve names, and only when told where it is.
     wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
-    known = [os.environ.get(name, "") for name in SANDBOX_TOKENS] + [
-        state.state_password(args.state, os.environ)
-    ]
+    known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
+    known.append(state.state_password(args.state, os.environ))  # masked wherever it shows
     with _stop_on_signals():
         async with (
             _connection(args, enabled=bool(wants_api)) as connection,
@@ -334,9 +333,7 @@ def _steps(args: argparse.Namespace) -> list[run.Step]:
 def _state_places(args: argparse.Namespace) -> tuple[state.Where, state.Where]:
     """(journal, ledger): ``--journal`` moves the journal; the rest is ``--state``'s."""
     journal: state.Where = None if args.journal is None else Path(args.journal)
-    if args.sandbox:
-        # The embedded sandbox starts empty and dies with the run: there is nothing to
-        # resume or to recognise, so its history stays in memory.
+    if args.sandbox:  # it starts empty and dies with the run: its history stays in memory
         return journal, None
     found_journal, ledger = state.state_places(args.state, os.environ)
     return journal or found_journal, ledger
@@ -345,7 +342,7 @@ def _state_places(args: argparse.Namespace) -> tuple[state.Where, state.Where]:
 def _forget(args: argparse.Namespace) -> int:
     """Remove one agreement's ledger entries and say how many went."""
     connection = api.settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens
-    _, path = state.state_places(args.state, os.environ)
+    path = state.state_places(args.state, os.environ)[1]
     where = state.describe(path)
     target = state.target_id(connection.base_url, connection.agreement_grant_token)
     removed = state.forget(path, target=target, entity=args.entity)

@@ -150,6 +150,10 @@ def test_a_wait_that_runs_out_is_exit_2_and_sends_nothing(
     with sandbox_process() as sandbox, lock_held_by_the_test(agreement, sandbox) as pid:
         late = agreement.run(agreement.command(source, sandbox, "r", "--wait", "0.5"), "b")
         stats = sandbox.stats()
+        preview = agreement.command(source, sandbox, "p")
+        preview[preview.index("import")] = "validate"  # a dry run takes no lock
+        previewed = agreement.run(preview, "b")
+    assert previewed.returncode == 0, previewed.stdout + previewed.stderr
     assert late.returncode == 2, late.stdout + late.stderr
     lines = late.stderr.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith(f"econ-import: waiting for pid {pid} on ")
