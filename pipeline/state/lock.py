@@ -3,7 +3,8 @@
 An import takes its agreement's lock (``target_id``: the base URL and the grant token's
 hash) in the state store before its first request and holds it to its end:
 
-    FileLock  ``fcntl.flock`` on ``agreement-<hash>.lock`` in the state folder (SQLite)
+    FileLock  ``fcntl.flock`` on ``agreement-<hash>.lock`` in the state folder (SQLite;
+              ``msvcrt.locking`` on Windows)
     PgLock    ``pg_try_advisory_lock`` on a connection of its own (PostgreSQL)
 
 The kernel, or the server when the session ends, releases either when the process dies,
@@ -15,16 +16,16 @@ record that no live lock backs is ignored.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import socket
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -53,8 +54,9 @@ class Holder:
                    inputs=list(inputs))  # fmt: skip
 
     def describe(self) -> str:
-        """``pid 4711 on build-7 since 2026-12-07 03:12:09 (customers.csv)``."""
-        when = datetime.fromtimestamp(self.since).strftime("%Y-%m-%d %H:%M:%S")
+        """``pid 4711 on build-7 since 2026-12-07 03:12:09 UTC (customers.csv)``: in UTC,
+        for the machines that share a store may be in other time zones."""
+        when = datetime.fromtimestamp(self.since, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         inputs = f" ({', '.join(self.inputs)})" if self.inputs else ""
         return f"pid {self.pid} on {self.host} since {when}{inputs}"
 
@@ -128,18 +130,19 @@ class FileLock:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                return False
+                got = _lock(fd)
             except BaseException:
                 os.close(fd)
                 raise
+            if not got:
+                os.close(fd)
+                return False
             self._fd = fd
             # Written, not only created, so that a full disk or a read-only folder shows
             # before the first request.
             os.ftruncate(fd, 0)
-            os.pwrite(fd, holder.to_json().encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, holder.to_json().encode())
             os.fsync(fd)
         return True
 
@@ -156,6 +159,30 @@ class FileLock:
         with suppress(OSError):
             os.close(self._fd)  # closing the last descriptor releases the flock
         self._fd = None
+
+
+#: Windows locks byte ranges: one far past the holder's record, which stays readable.
+_WINDOWS_LOCK_OFFSET = 1 << 20
+
+
+def _lock(fd: int) -> bool:
+    """Lock the open file without waiting; False when another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class PgLock:
