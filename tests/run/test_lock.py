@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,26 +75,42 @@ def agreement(request: pytest.FixtureRequest, tmp_path: Path, state_home: Path) 
     return Agreement(url, ["--state", url], tmp_path, homes=True)
 
 
-def test_a_second_import_is_refused_at_once_and_a_killed_holder_leaves_no_lock(
+def first_to_end(runs: list[DrainedProcess]) -> DrainedProcess:
+    """Whichever of ``runs`` ends first (each is waited for at most PROCESS_TIMEOUT_S)."""
+    deadline = time.monotonic() + PROCESS_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for child in runs:
+            if child.process.poll() is not None:
+                return child
+        time.sleep(0.02)
+    raise AssertionError(f"none of the imports ended within {PROCESS_TIMEOUT_S} s")
+
+
+def test_of_two_imports_started_at_once_one_runs_and_a_killed_holder_leaves_no_lock(
     agreement: Agreement, tmp_path: Path
 ) -> None:
     numbers = range(30_001, 30_401)  # 400 rows, one at a time at 30 ms: 12 s of work
     source = write_customers(tmp_path / "customers.csv", numbers)
     with sandbox_process("--latency-ms", "30") as sandbox:
-        holder = agreement.start(agreement.command(source, sandbox, "r1"), "a")
-        assert wait_for_journal(agreement.journal, holder.process, done=5)
-        second = agreement.run(agreement.command(source, sandbox, "r2"), "b")
-        assert second.returncode == 2, second.stdout + second.stderr
-        lines = second.stderr.strip().splitlines()
+        both = [agreement.start(agreement.command(source, sandbox, f"r-{m}"), m) for m in "ab"]
+        refused = first_to_end(both)
+        holder = both[1 - both.index(refused)]
+        code, _, err = refused.wait()
+        assert code == 2, err
+        lines = err.strip().splitlines()
         assert len(lines) == 1, lines
         assert f"pid {holder.process.pid} on " in lines[0] and "customers.csv" in lines[0]
         assert "another import into the agreement at" in lines[0] and "nothing was sent" in lines[0]
-        assert not (tmp_path / "r2").exists()  # it did not even start a report
+        assert not (tmp_path / f"r-{'ab'[both.index(refused)]}").exists()  # no report even
         assert holder.process.poll() is None  # the holder still runs
+        assert wait_for_journal(agreement.journal, holder.process, done=5)
+        second = agreement.run(agreement.command(source, sandbox, "r2"), "c")
+        assert second.returncode == 2 and f"pid {holder.process.pid} on " in second.stderr
+        assert not (tmp_path / "r2").exists()  # it did not even start a report
 
         holder.process.kill()  # kill -9: the lock dies with its process
         holder.wait()
-        resumed = agreement.run(agreement.command(source, sandbox, "r3", concurrency=16), "c")
+        resumed = agreement.run(agreement.command(source, sandbox, "r3", concurrency=16), "d")
         stats = sandbox.stats()
         on_server = Counter(c["customerNumber"] for c in sandbox.customers())
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
