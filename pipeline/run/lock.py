@@ -33,6 +33,8 @@ __all__ = ["LOCK_POLL_S", "hold_agreement"]
 
 #: Seconds between two tries of a lock being waited for.
 LOCK_POLL_S = 0.2
+#: Looks for the name of a lock's holder before the message does without it (a second).
+NAME_TRIES = 10
 
 
 @asynccontextmanager
@@ -74,11 +76,11 @@ async def _acquire(
     agreement = f"the agreement at {api.base_url}"
     if wait_s <= 0:
         raise LockedError(
-            f"another import into {agreement} is running: {_named(lock)}; nothing was sent "
+            f"another import into {agreement} is running: {await _named(lock)}; nothing was sent "
             f"(its lock: {lock.label}; --wait SECONDS waits for it)"
         )
     print(
-        f"econ-import: waiting for {_named(lock)}, which is importing into {agreement} "
+        f"econ-import: waiting for {await _named(lock)}, which is importing into {agreement} "
         f"(up to {wait_s:g} s)",
         file=out,
         flush=True,
@@ -90,7 +92,7 @@ async def _acquire(
             if waited >= wait_s:
                 raise LockedError(
                     f"waited {wait_s:g} s for the lock on {agreement}, still "
-                    f"held by {_named(lock)}; nothing was sent"
+                    f"held by {await _named(lock)}; nothing was sent"
                 )
             progress.show(waited)
             await asyncio.sleep(min(LOCK_POLL_S, max(wait_s - waited, 0.01)))
@@ -98,9 +100,15 @@ async def _acquire(
     print(f"econ-import: the lock is ours after {waited:.1f} s", file=out, flush=True)
 
 
-def _named(lock: AgreementLock) -> str:
-    holder = lock.holder()
-    return holder.describe() if holder is not None else "another import (not yet named)"
+async def _named(lock: AgreementLock) -> str:
+    """The holder, as messages name it. A holder writes its name just after it takes the
+    lock, so a name not there yet is looked for again for a moment."""
+    for _ in range(NAME_TRIES):
+        holder = lock.holder()
+        if holder is not None:
+            return holder.describe()
+        await asyncio.sleep(LOCK_POLL_S / 2)
+    return "another import (its name unknown)"
 
 
 class _WaitProgress:

@@ -147,9 +147,14 @@ class FileLock:
         return True
 
     def holder(self) -> Holder | None:
+        found = None
         with suppress(OSError):
-            return Holder.from_json(self.path.read_text(encoding="utf-8"))
-        return None
+            found = Holder.from_json(self.path.read_text(encoding="utf-8"))
+        # A killed holder's record stays until the next holder overwrites it, an instant
+        # after taking the lock: a process of this host that is gone names no one.
+        if found is not None and found.host == socket.gethostname() and not _alive(found.pid):
+            return None
+        return found
 
     def release(self) -> None:
         if self._fd is None:
@@ -159,6 +164,19 @@ class FileLock:
         with suppress(OSError):
             os.close(self._fd)  # closing the last descriptor releases the flock
         self._fd = None
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this host with this pid exists."""
+    if sys.platform == "win32":
+        return True  # os.kill would end the process there: take the record as it is
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, as another user's
+    return True
 
 
 #: Windows locks byte ranges: one far past the holder's record, which stays readable.
