@@ -119,22 +119,23 @@ class Journal:
         attempt's, decides whether the API still remembers it (one hour, API-FACTS.md). A
         new key starts its own hour; an earlier failure's status and errors are cleared.
         """
-        with self._db.transaction():
-            # The key given is never NULL, so ``=`` says what SQLite's ``IS`` said.
-            self._db.execute(
-                "INSERT INTO rows (run_id, source_id, row, state, idem_key, method, path, sent_at)"
-                " VALUES (?,?,?,'inflight',?,?,?,?) ON CONFLICT (run_id, source_id, row) DO UPDATE"
-                " SET state='inflight', method=excluded.method, path=excluded.path,"
-                " status=NULL, http_status=NULL, api_id=NULL, errors=NULL,"
-                " sent_at=CASE WHEN rows.idem_key = excluded.idem_key"
-                " THEN COALESCE(rows.sent_at, excluded.sent_at) ELSE excluded.sent_at END,"
-                " idem_key=excluded.idem_key",
-                (self.run_id, source_id, row, key, method, path, time.time()),
-            )
-            found = self._db.query(
-                "SELECT sent_at FROM rows WHERE run_id=? AND source_id=? AND row=?",
-                (self.run_id, source_id, row),
-            )
+        # One statement, committed at once; the read after it needs no transaction, since
+        # only the run holding the agreement's lock writes its rows. The key given is never
+        # NULL, so ``=`` says what SQLite's ``IS`` said.
+        self._db.execute(
+            "INSERT INTO rows (run_id, source_id, row, state, idem_key, method, path, sent_at)"
+            " VALUES (?,?,?,'inflight',?,?,?,?) ON CONFLICT (run_id, source_id, row) DO UPDATE"
+            " SET state='inflight', method=excluded.method, path=excluded.path,"
+            " status=NULL, http_status=NULL, api_id=NULL, errors=NULL,"
+            " sent_at=CASE WHEN rows.idem_key = excluded.idem_key"
+            " THEN COALESCE(rows.sent_at, excluded.sent_at) ELSE excluded.sent_at END,"
+            " idem_key=excluded.idem_key",
+            (self.run_id, source_id, row, key, method, path, time.time()),
+        )
+        found = self._db.query(
+            "SELECT sent_at FROM rows WHERE run_id=? AND source_id=? AND row=?",
+            (self.run_id, source_id, row),
+        )
         return float(found[0][0])
 
     def mark_done(
