@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline.errors import StateError
 from pipeline.redact import Redactor
@@ -33,6 +34,16 @@ __all__ = ["PG_SCHEMA", "PgStore", "connect"]
 PG_SCHEMA = "econ_import"
 #: Seconds to wait for the server to answer a connection.
 CONNECT_TIMEOUT_S = 10
+#: libpq's TCP settings unless the URL gives its own: a server that vanishes without a
+#: word (a network cut, a host gone) fails the next write within about a minute, and the
+#: run stops resumable, instead of waiting on the socket for the kernel's hours.
+TCP_DEFAULTS = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",  # ms without an acknowledgement of what was sent
+}
 #: The advisory lock (two-key form, apart from the agreements' one-key locks) under which
 #: the schema is created.
 _SCHEMA_LOCK = (0x45434F4E, 1)  # "ECON"
@@ -91,9 +102,11 @@ def _translating(url: str, doing: str) -> Iterator[None]:
 def connect(url: str) -> psycopg.Connection[Any]:
     """An autocommit connection to ``url`` whose tables are econ-import's."""
     with _translating(url, "reach"):
-        conn = psycopg.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="econ-import"
-        )
+        given = conninfo_to_dict(url)
+        defaults = {k: v for k, v in TCP_DEFAULTS.items() if k not in given}
+        conninfo = make_conninfo(url, **defaults)
+        conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                               application_name="econ-import")  # fmt: skip
         conn.execute(f"SET search_path TO {PG_SCHEMA}")
         return conn
 
