@@ -104,3 +104,19 @@ def test_a_preview_reads_the_shared_store_and_writes_nothing_there(
     assert again.code == 0, again.err
     assert statuses(read_results(tmp_path / "p1")) == {"skipped": 5}  # the ledger knows them
     assert pg_journal_counts(pg_url) == before
+
+
+def test_the_shared_store_holds_no_token_and_no_row_data(
+    sandbox: SandboxHandle, tokens: tuple[str, str], cli: Any, tmp_path: Path, pg_url: str
+) -> None:
+    source = write_unnumbered_customers(tmp_path / "crm.csv", 4)
+    assert run(cli, sandbox, source, tmp_path / "r", "--state", pg_url).code == 0
+    with psycopg.connect(pg_url) as conn:
+        tables = [n for (n,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema='econ_import'"
+        )]  # fmt: skip
+        text = "\n".join(
+            str(row) for t in tables for row in conn.execute(f"SELECT * FROM econ_import.{t}")
+        )
+    assert "ledger" in tables and "Kunde 1 ApS" not in text and "k1@example.dk" not in text
+    assert all(token not in text for token in tokens)
