@@ -59,7 +59,7 @@ def test_a_run_killed_on_one_machine_resumes_on_another_and_a_third_writes_nothi
     count = 300
     source = write_unnumbered_customers(tmp_path / "crm.csv", count)
     kill_at = random.Random(19).randrange(20, count - 20)  # rows done when the kill comes
-    with sandbox_process("--latency-ms", "5") as sandbox:
+    with sandbox_process("--latency-ms", "20") as sandbox:
         command = [*import_command(source, url=sandbox.url, report=tmp_path / "r",
                                    journal=None, concurrency=4), "--state", pg_url]  # fmt: skip
         first = subprocess.Popen(command, env=home(tmp_path, "A"), cwd=tmp_path,
@@ -86,9 +86,9 @@ def test_a_run_killed_on_one_machine_resumes_on_another_and_a_third_writes_nothi
 def test_a_state_store_lost_mid_run_stops_it_in_one_line_and_the_rerun_finishes(
     pg_server: PgServer, pg_url: str, tmp_path: Path, loss: str
 ) -> None:
-    numbers = range(40_001, 40_401)
+    numbers = range(40_001, 40_401)  # at 20 ms, 4 at a time: the loss comes seconds early
     source = write_customers(tmp_path / "customers.csv", numbers)
-    with sandbox_process("--latency-ms", "5") as sandbox:
+    with sandbox_process("--latency-ms", "20") as sandbox:
 
         def command(report: str) -> list[str]:
             return [*import_command(source, url=sandbox.url, report=tmp_path / report,
@@ -163,7 +163,7 @@ def test_a_state_folder_that_fills_up_mid_run_stops_it_resumable(tmp_path: Path)
     source = write_customers(tmp_path / "customers.csv", numbers)
     with (
         small_filesystem(tmp_path / "state") as state,
-        sandbox_process("--latency-ms", "5") as sandbox,
+        sandbox_process("--latency-ms", "20") as sandbox,
     ):
         env = {**env_with_tokens(), "ECONOMIC_IMPORT_HOME": str(state)}
         command = import_command(source, url=sandbox.url, report=tmp_path / "r1", journal=None,
