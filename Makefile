@@ -9,12 +9,22 @@ STAMP  := $(VENV)/.installed
 help: ## List the targets with a line on each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
 
+# The PostgreSQL tests start a server of their own from Debian's binaries (tests/pg.py):
+# installed here where they are missing, a no-op where they are present.
+PG_CTL := $(wildcard /usr/lib/postgresql/*/bin/pg_ctl)
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
 $(STAMP): pyproject.toml
 	@# The tests open report.html in Debian's headless chromium (a fresh clone in CI too).
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 		else echo "install Debian's chromium (apt-get install chromium) for the tests" >&2; fi; fi
+	@if [ -z "$(PG_CTL)" ]; then \
+		echo "installing Debian's postgresql (for the tests' own server)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 # The stage packages load a module on first use (``pipeline.run.run_import``), so that
 # --help and --version import no pandas, pandera or aiohttp.
 from pipeline import __version__, api, report, run, state
+from pipeline.cli_parts import positive_int, seconds, stop_on_signals
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
 from pipeline.redact import Redactor, install_log_filter
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("--entity", choices=list(ENTITIES), help="only this entity")
     forget.add_argument("--base-url", help="API base URL (default: $ECONOMIC_BASE_URL or live)")
+    _add_state_argument(forget)
     from pipeline.sandbox import add_sandbox_arguments
 
     sandbox = commands.add_parser("sandbox", help="run the local sandbox of the API")
@@ -118,7 +119,7 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-concurrency",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="the most requests an adaptive window may have in flight (default: 1.5 x the "
         f"budget's rate x the latency, at most {api.DEFAULT_MAX_CONCURRENCY}, and "
@@ -131,6 +132,10 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
         help="journal file (default: journal.sqlite in the state folder, "
         "$ECONOMIC_IMPORT_HOME or the user state directory)",
     )
+    _add_state_argument(p)
+    p.add_argument("--wait", type=seconds, default=0.0, metavar="SECONDS",
+                   help="wait this long for another import's lock on the agreement "
+                   "(default: exit 2 at once)")  # fmt: skip
     p.add_argument(
         "--retry-failed",
         action="store_true",
@@ -152,11 +157,10 @@ def _add_connection_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
+def _add_state_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", metavar="URL",
+                   help="the state store: a postgresql:// URL or a folder (default: "
+                   "$ECONOMIC_IMPORT_STATE, else the state folder)")  # fmt: skip
 
 
 def _progress_interval() -> float:
@@ -180,7 +184,7 @@ def _concurrency(text: str) -> int | None:
     if text.strip().lower() == ADAPTIVE:
         return None
     try:
-        return _positive_int(text)
+        return positive_int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number or {ADAPTIVE!r}") from None
 
@@ -260,11 +264,12 @@ async def _import(args: argparse.Namespace) -> int:
     prepared = run.prepare(steps, mode=args.mode)  # every input and mapping checked first
     report_dir = args.report or run.DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
     report.prepare_folder(report_dir)  # before the plan's first request (issue #19)
+    journal, ledger = _state_places(args)
     settings = run.RunSettings(
         steps=tuple(steps),
         report_dir=report_dir,
-        journal=_journal_path(args),
-        ledger=None if args.sandbox else state.default_ledger(),
+        journal=journal,
+        ledger=ledger,
         mode=args.mode,
         concurrency=args.concurrency,
         dry_run=dry_run,
@@ -276,8 +281,12 @@ async def _import(args: argparse.Namespace) -> int:
     # A dry run uses the API only to resolve names, and only when told where it is.
     wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
     known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
-    with _stop_on_signals():
-        async with _connection(args, enabled=bool(wants_api)) as connection:
+    known.append(state.state_password(args.state, os.environ))  # masked wherever it shows
+    with stop_on_signals():
+        async with (
+            _connection(args, enabled=bool(wants_api)) as connection,
+            run.hold_agreement(settings, prepared, connection, wait_s=args.wait),
+        ):
             if connection is not None and not dry_run:
                 plan = await run.print_plan(prepared, connection)
                 await run.check_history(settings, prepared, connection, plan)
@@ -287,38 +296,6 @@ async def _import(args: argparse.Namespace) -> int:
             outcome = await run.run_import(settings, prepared, api=connection, secrets=known)
     run.print_outcome(outcome)
     return outcome.exit_code
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """Ctrl-C and SIGTERM cancel the run once; the importer then writes the report.
-
-    Only the first signal cancels: a second one while the report is being written must
-    not interrupt that, so the handlers remove themselves when they fire.
-    """
-    import asyncio
-
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-
-    def stop() -> None:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
-            signal.signal(signum, signal.SIG_IGN)
-        if task is not None:
-            task.cancel()
-
-    for signum in signals:
-        loop.add_signal_handler(signum, stop)
-    try:
-        yield
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
-            signal.signal(
-                signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
-            )
 
 
 def _steps(args: argparse.Namespace) -> list[run.Step]:
@@ -331,26 +308,28 @@ def _steps(args: argparse.Namespace) -> list[run.Step]:
     return [run.Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
 
 
-def _journal_path(args: argparse.Namespace) -> Path | None:
-    if args.journal is not None:
-        return Path(args.journal)
-    if args.sandbox:
-        return None  # the embedded sandbox starts empty: there is nothing to resume
-    return state.default_journal()
+def _state_places(args: argparse.Namespace) -> tuple[state.Where, state.Where]:
+    """(journal, ledger): ``--journal`` moves the journal; the rest is ``--state``'s."""
+    journal: state.Where = None if args.journal is None else Path(args.journal)
+    if args.sandbox:  # it starts empty and dies with the run: its history stays in memory
+        return journal, None
+    found_journal, ledger = state.state_places(args.state, os.environ)
+    return journal or found_journal, ledger
 
 
 def _forget(args: argparse.Namespace) -> int:
     """Remove one agreement's ledger entries and say how many went."""
     connection = api.settings_from_env(base_url=args.base_url, env=os.environ)  # no tokens
-    path = state.default_ledger()
+    path = state.state_places(args.state, os.environ)[1]
+    where = state.describe(path)
     target = state.target_id(connection.base_url, connection.agreement_grant_token)
     removed = state.forget(path, target=target, entity=args.entity)
     what = f"{args.entity} of " if args.entity else ""
     if not removed:
-        print(f"the ledger {path} holds nothing of {what}the agreement at {connection.base_url}")
+        print(f"the ledger {where} holds nothing of {what}the agreement at {connection.base_url}")
         return 0
     counts = ", ".join(f"{n} {name}" for name, n in sorted(removed.items()))
-    print(f"removed from the ledger {path}: {counts} (agreement at {connection.base_url})")
+    print(f"removed from the ledger {where}: {counts} (agreement at {connection.base_url})")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from tests.pg import PgServer, remove_server, start_server
 
 APP_TOKEN = "test-app-secret-Xq7"
 GRANT_TOKEN = "test-grant-token-Zr9"
@@ -80,6 +82,22 @@ def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     # report.html's chart library, bundled once for the whole session (two seconds each).
     monkeypatch.setenv("ECONOMIC_IMPORT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
     return home
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the session (``tests/pg.py``), stopped at the end."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        remove_server(server)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a fresh database of its own for this test (password included)."""
+    return pg_server.create_database(f"t_{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture

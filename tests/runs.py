@@ -133,15 +133,31 @@ def journal_counts(path: Path) -> dict[str, int]:
         return {}
 
 
-def wait_for_journal(path: Path, process: subprocess.Popen[bytes], *, done: int) -> bool:
-    """Wait until the journal has ``done`` rows done; False if the process ended first."""
+def pg_journal_counts(url: str) -> dict[str, int]:
+    """Rows by state in every run of a PostgreSQL journal (``--state URL``)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=30) as conn:
+            found = conn.execute("SELECT state, COUNT(*) FROM econ_import.rows GROUP BY state")
+            return {str(state): int(n) for state, n in found.fetchall()}
+    except psycopg.errors.UndefinedTable:  # not created yet
+        return {}
+
+
+def wait_for_journal(path: Path | str, process: subprocess.Popen[Any], *, done: int) -> bool:
+    """Wait until the journal (a file, or a PostgreSQL URL) has ``done`` rows done; False
+    if the process ended first."""
     deadline = time.monotonic() + PROCESS_TIMEOUT_S
+    counts = (
+        (lambda: pg_journal_counts(path)) if isinstance(path, str) else lambda: journal_counts(path)
+    )
     while time.monotonic() < deadline:
-        if journal_counts(path).get("done", 0) >= done:
+        if counts().get("done", 0) >= done:
             return True
         if process.poll() is not None:
             return False
-        time.sleep(0.01)
+        time.sleep(0.01 if isinstance(path, Path) else 0.05)
     raise AssertionError(f"no progress in {path} within {PROCESS_TIMEOUT_S} s")
 
 

@@ -24,7 +24,7 @@ STAGES = ("read", "mapping", "validate", "api", "state", "write", "report", "dra
 #: What every stage shares: the exception tree, the redactor and the constraints table.
 SHARED = ("errors", "redact", "constraints")
 #: The entry points, which may use every stage.
-ENTRY = ("cli", "__main__")
+ENTRY = ("cli", "cli_parts", "__main__")
 MAX_LINES = 400
 HEAVY = ("pandas", "pandera", "aiohttp", "numpy", "altair", "vl_convert")
 

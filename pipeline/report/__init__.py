@@ -8,9 +8,10 @@ fleet.json); every cell through the run's ``Redactor``.
 
 Modules: ``writer`` (``ReportWriter``), ``inputs`` (each input's errors files), ``xlsx``,
 ``changes``, ``files`` (whole files written atomically), ``folder`` (the folder checked
-before the first request; a failed write as one ``ReportError`` line), ``tally`` (what the page counts as rows go by), ``page``
-(report.html), ``charts`` (its Vega-Lite specs, by Altair), ``html_parts``, ``bundle``
-(the inlined Vega JavaScript), ``fleet`` (fleet.html).
+before the first request; a failed write as one ``ReportError`` line), ``tally`` (what
+the page counts as rows go by), ``page`` (report.html), ``charts`` (its Vega-Lite specs,
+by Altair), ``html_parts``, ``bundle`` (the inlined Vega JavaScript), ``fleet``
+(fleet.html).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``ChangeLog``, ``ReportPaths``, ``ReportWriter``, ``ERRORS_COLUMN``,

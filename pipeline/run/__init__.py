@@ -9,13 +9,14 @@ Modules: ``importer`` (``prepare`` every input first, then ``run_import``), ``in
 (open and read each input), ``history`` (the journal and the ledger, read-only in a
 preview), ``stopping`` (every row accounted for when a run stops), ``link_report``,
 ``no_history`` (refuse to create what a fresh state cannot recognise), ``settings``,
-``job``, ``console``, ``progress``, ``export``.
+``job``, ``console``, ``progress``, ``export``, ``lock`` (one run per agreement:
+``hold_agreement``).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``print_outcome``, ``print_plan``, ``check_history``, ``export_entity``,
 ``EXIT_INTERRUPTED``, ``EXIT_NOT_STARTED``, ``run_import``, ``prepare``, ``load_job``,
 ``DEFAULT_CONCURRENCY``, ``DEFAULT_PROGRESS_INTERVAL_S``, ``DEFAULT_REPORT_ROOT``,
-``ENV_PROGRESS_INTERVAL``, ``MODES``, ``RunSettings``, ``Step``.
+``ENV_PROGRESS_INTERVAL``, ``MODES``, ``RunSettings``, ``Step``, ``hold_agreement``.
 """
 
 import lazy_loader as lazy

@@ -8,6 +8,7 @@ from .importer import EXIT_NOT_STARTED as EXIT_NOT_STARTED
 from .importer import run_import as run_import
 from .inputs import prepare as prepare
 from .job import load_job as load_job
+from .lock import hold_agreement as hold_agreement
 from .no_history import check_history as check_history
 from .settings import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
 from .settings import DEFAULT_PROGRESS_INTERVAL_S as DEFAULT_PROGRESS_INTERVAL_S

@@ -12,9 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.api import ApiSettings
-from pipeline.state import Journal, JournalKeys, Ledger, SourceKeys, abandon_unfinished, target_id
+from pipeline.state import (
+    Journal,
+    JournalKeys,
+    Ledger,
+    SourceKeys,
+    abandon_unfinished,
+    is_url,
+    target_id,
+)
 
 from .inputs import PreparedStep
 from .settings import RunSettings
@@ -27,6 +36,11 @@ class History:
     journal: Journal | None  # this run's, written: None without a target and in a preview
     ledger: Ledger | None  # read-only in a preview
     keys: SourceKeys | None  # the journal, or a preview's read-only view of its file
+
+    @property
+    def failed(self) -> bool:
+        """Whether a write to the state store failed: the run stops, resumable (exit 3)."""
+        return any(part is not None and part.failed for part in (self.journal, self.ledger))
 
     def close(self) -> None:
         """Close every file opened (a journal opened for writing is also ``keys``)."""
@@ -50,8 +64,19 @@ def open_history(
         ledger = Ledger.open_read_only(settings.ledger, target=target)
         return History(journal=None, ledger=ledger, keys=keys)
     sources = [p.source for p in prepared]
-    if settings.restart and settings.journal is not None and settings.journal.exists():
+    if settings.restart and _exists(settings.journal):
         abandon_unfinished(settings.journal, target=target, sources=sources)
     journal = Journal.open(settings.journal, target=target, sources=sources, secrets=api.secrets())
-    ledger = Ledger.open(settings.ledger, target=target)
+    try:
+        ledger = Ledger.open(settings.ledger, target=target)
+    except BaseException:
+        journal.close()
+        raise
     return History(journal=journal, ledger=ledger, keys=journal)
+
+
+def _exists(where: Path | str | None) -> bool:
+    """Whether there is a journal to abandon a run in: a database, or a file that exists."""
+    if where is None:
+        return False
+    return is_url(where) or Path(where).exists()

@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pandas as pd
 
@@ -87,8 +86,9 @@ class RunOutcome:
     report: ReportPaths
     interrupted: bool = False
     stopped_by: str = ""
-    journal: Path | None = None
-    ledger: Path | None = None
+    journal: str | None = None  # where: the path, or the URL with its password masked
+    ledger: str | None = None
+    state_lost: bool = False  # a write to the state store failed: stopped, resumable
     notes: list[str] = field(default_factory=list)
     window: dict[str, object] = field(default_factory=dict)  # the in-flight window's stats
     timeline: list[TimelineRow] | None = None  # the run per second, when a client ran
@@ -102,7 +102,7 @@ class RunOutcome:
             # A refused token on the first write means nothing could start; once
             # something was written, the run is incomplete and the next one resumes.
             wrote = self.summary.created + self.summary.updated
-            return EXIT_INTERRUPTED if wrote else EXIT_NOT_STARTED
+            return EXIT_INTERRUPTED if wrote or self.state_lost else EXIT_NOT_STARTED
         if self.interrupted:
             return EXIT_INTERRUPTED
         return EXIT_OK if self.summary.all_succeeded else EXIT_ROWS_FAILED
@@ -132,11 +132,11 @@ async def run_import(
     outcome = RunOutcome(
         summary=summary,
         report=None,  # type: ignore[arg-type]
-        journal=settings.journal if journal else None,
-        ledger=settings.ledger if ledger else None,
+        journal=journal.label if journal and settings.journal is not None else None,
+        ledger=ledger.label if ledger and settings.ledger is not None else None,
     )
     if journal is not None and journal.resumed:
-        outcome.notes.append(f"resuming the unfinished run in {settings.journal}")
+        outcome.notes.append(f"resuming the unfinished run in {journal.label}")
     cursor = Cursor()
     redactor = Redactor(secrets)
     if settings.dry_run and api is None:
@@ -192,6 +192,7 @@ async def run_import(
                 outcome.report = replace(outcome.report, incomplete=str(preview.failure))
             if outcome.report.incomplete and not outcome.stopped_by:
                 outcome.stopped_by = outcome.report.incomplete  # failed at the very end
+            outcome.state_lost = state.failed
             try:
                 state.close()
             except FatalError as exc:  # StateError: the store's last write did not make it
@@ -391,7 +392,7 @@ async def _context(
     return StepContext(write, step.mapping, validator, parents, names=names)
 
 
-def _text(path: Path | None) -> str | None:
+def _text(path: object | None) -> str | None:
     return None if path is None else str(path)
 
 

@@ -48,11 +48,14 @@ class RunSettings:
 
     steps: tuple[Step, ...]
     report_dir: Path
-    journal: Path | None
+    #: The journal: a SQLite file, a PostgreSQL URL (``pipeline.state.store``), or None
+    #: to keep it in memory for this run only.
+    journal: Path | str | None
     mode: Mode = "create"
-    #: The ledger of what each agreement holds (``pipeline.state.ledger``); None keeps it in
-    #: memory for this run only (``--sandbox``, library use without a state folder).
-    ledger: Path | None = None
+    #: The ledger of what each agreement holds (``pipeline.state.ledger``), a file or a
+    #: URL as the journal; None keeps it in memory for this run only (``--sandbox``,
+    #: library use without a state folder).
+    ledger: Path | str | None = None
     concurrency: int | None = DEFAULT_CONCURRENCY
     dry_run: bool = False
     retry_failed: bool = False

@@ -4,18 +4,17 @@ A child row names its customer by ``customer.key`` and a customer row its contac
 delivery location by ``customerContact.key`` (issues #4 and #14); the key may be a row's
 of an earlier run, whose number the journal keeps (``parent_keys``, ``child_keys``). A
 preview (issue #11) must decide such rows exactly as the import would, yet never start,
-resume or finish a run: ``JournalKeys`` reads only those two look-ups from the journal
-file, opened read-only (``mode=ro``, as ``Ledger.open_read_only`` reads the ledger), and
-creates no journal where there is none.
+resume or finish a run: ``JournalKeys`` reads only those two look-ups from the journal's
+store, opened read-only (a SQLite file with ``mode=ro``, a PostgreSQL session that refuses
+writes; as ``Ledger.open_read_only`` reads the ledger), and creates no journal where there
+is none.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Protocol
 
-from pipeline.errors import JournalError
+from .store import Store, Where, open_store
 
 __all__ = ["JournalKeys", "SourceKeys", "child_id", "parent_id"]
 
@@ -33,44 +32,38 @@ class SourceKeys(Protocol):
         ...
 
 
-def parent_id(db: sqlite3.Connection, target: str, entity: str, source_key: str) -> str | None:
-    found = db.execute(
+def parent_id(db: Store, target: str, entity: str, source_key: str) -> str | None:
+    found = db.query(
         "SELECT api_id FROM parent_keys WHERE target=? AND entity=? AND source_key=?",
         (target, entity, source_key),
-    ).fetchone()
-    return None if found is None else str(found[0])
+    )
+    return str(found[0][0]) if found else None
 
 
-def child_id(
-    db: sqlite3.Connection, target: str, entity: str, source_key: str
-) -> tuple[str, str] | None:
-    found = db.execute(
+def child_id(db: Store, target: str, entity: str, source_key: str) -> tuple[str, str] | None:
+    found = db.query(
         "SELECT customer, api_id FROM child_keys WHERE target=? AND entity=? AND source_key=?",
         (target, entity, source_key),
-    ).fetchone()
-    return None if found is None else (str(found[0]), str(found[1]))
+    )
+    return (str(found[0][0]), str(found[0][1])) if found else None
 
 
 class JournalKeys:
     """The journal's source keys of one agreement (``target``), read-only: never written."""
 
-    def __init__(self, db: sqlite3.Connection, *, target: str, tables: set[str]) -> None:
+    def __init__(self, db: Store, *, target: str, tables: set[str]) -> None:
         self._db = db
         self._tables = tables
         self.target = target
 
     @classmethod
-    def open_read_only(cls, path: Path | None, *, target: str) -> JournalKeys | None:
-        """The journal file's source keys as a preview reads them; None without a file."""
-        if path is None or not path.exists():
+    def open_read_only(cls, path: Where, *, target: str) -> JournalKeys | None:
+        """The journal's source keys as a preview reads them; None without a journal."""
+        db = open_store(path, component="journal", read_only=True)
+        if db is None:
             return None
-        try:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-            found = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot read journal {path}: {exc}") from exc
         # A journal of an older version may lack a table: it knows no such keys then.
-        return cls(db, target=target, tables={str(name) for (name,) in found})
+        return cls(db, target=target, tables=db.tables())
 
     def parent_id(self, entity: str, source_key: str) -> str | None:
         if "parent_keys" not in self._tables:

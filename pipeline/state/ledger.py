@@ -1,4 +1,4 @@
-"""The ledger: what each agreement already holds from earlier runs, in SQLite (issue #9).
+"""The ledger: what each agreement already holds from earlier runs (issue #9).
 
 The journal resumes an *unfinished* run; the ledger makes a *finished* one safe to repeat.
 For every row written successfully it keeps, per agreement and entity, the row's identity
@@ -11,29 +11,22 @@ and the record the API gave it::
     imported_at  when the write succeeded
 
 Nothing secret and no row data: the agreement is ``journal.target_id`` (base URL and a
-short hash of the grant token), and values appear only inside the digest.
+short hash of the grant token), and values appear only inside the digest. The store is a
+SQLite file or a PostgreSQL database (``pipeline.state.store``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.errors import JournalError
+from .store import Store, Where, describe, is_url, open_store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS ledger (
-    target TEXT NOT NULL, entity TEXT NOT NULL, identity TEXT NOT NULL,
-    digest TEXT NOT NULL, record_id TEXT NOT NULL, imported_at REAL NOT NULL,
-    PRIMARY KEY (target, entity, identity)
-);
-"""
 #: Identities per ``IN (...)`` query, well under SQLite's limit on bound variables.
 _QUERY_BATCH = 500
 
@@ -65,47 +58,44 @@ class LedgerEntry:
         return datetime.fromtimestamp(self.imported_at).strftime("%Y-%m-%d %H:%M")
 
 
-def _connect(path: Path | None) -> sqlite3.Connection:
-    try:
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        # Several runs may share the file (a colleague's run, a cron job): wait for a lock.
-        db = sqlite3.connect(":memory:" if path is None else str(path), timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process (see journal)
-        db.executescript(SCHEMA)
-    except (sqlite3.Error, OSError) as exc:
-        raise JournalError(f"cannot use ledger {path}: {exc}") from exc
-    return db
-
-
 class Ledger:
     """The ledger of one agreement (``target``): look rows up, record what was written."""
 
-    def __init__(
-        self, db: sqlite3.Connection, *, target: str, path: Path | None, read_only: bool = False
-    ) -> None:
+    def __init__(self, db: Store, *, target: str, path: Where, read_only: bool = False) -> None:
         self._db = db
         self.target = target
         self.path = path
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path | None, *, target: str) -> Ledger:
-        """Open (or create) the ledger file; ``path`` None keeps it in memory (--sandbox)."""
-        return cls(_connect(path), target=target, path=path)
+    def open(cls, path: Where, *, target: str) -> Ledger:
+        """Open (or create) the ledger: a SQLite file or a PostgreSQL URL; ``path`` None
+        keeps it in memory (--sandbox)."""
+        db = open_store(path, component="ledger")
+        assert db is not None
+        return cls(db, target=target, path=path)
 
     @classmethod
-    def open_read_only(cls, path: Path | None, *, target: str) -> Ledger | None:
+    def open_read_only(cls, path: Where, *, target: str) -> Ledger | None:
         """The ledger as a preview reads it (issue #11: decide exactly as the import would),
-        never written; None when there is no ledger file yet."""
-        if path is None or not path.exists():
+        never written; None when there is no ledger yet."""
+        db = open_store(path, component="ledger", read_only=True)
+        if db is None:
             return None
-        try:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot read ledger {path}: {exc}") from exc
+        if "ledger" not in db.tables():
+            db.close()
+            return None
         return cls(db, target=target, path=path, read_only=True)
+
+    @property
+    def label(self) -> str:
+        """The ledger as messages name it: its path, or its URL with the password masked."""
+        return describe(self.path)
+
+    @property
+    def failed(self) -> bool:
+        """Whether a write to the store failed (the run stopped; the next one resumes)."""
+        return self._db.failed
 
     def find(self, entity: str, identities: Iterable[str]) -> dict[str, LedgerEntry]:
         """The entries of these identities that the ledger holds, by identity."""
@@ -114,21 +104,22 @@ class Ledger:
         for start in range(0, len(wanted), _QUERY_BATCH):
             batch = wanted[start : start + _QUERY_BATCH]
             marks = ",".join("?" * len(batch))
-            cur = self._db.execute(
+            rows = self._db.query(
                 "SELECT identity, digest, record_id, imported_at FROM ledger"
                 f" WHERE target=? AND entity=? AND identity IN ({marks})",
                 (self.target, entity, *batch),
             )
-            for identity, digest, record_id, at in cur:
+            for identity, digest, record_id, at in rows:
                 found[identity] = LedgerEntry(identity, digest, str(record_id), float(at))
         return found
 
     def holds_any(self, entity: str) -> bool:
-        """Whether this store ever recorded a write of ``entity`` into the agreement."""
-        cur = self._db.execute(
+        """Whether the ledger has any entry of this agreement and ``entity``: whether the
+        store ever recorded a write of it here (issue #19's stop rule)."""
+        found = self._db.query(
             "SELECT 1 FROM ledger WHERE target=? AND entity=? LIMIT 1", (self.target, entity)
         )
-        return cur.fetchone() is not None
+        return bool(found)
 
     def record(
         self, entity: str, identity: str, *, digest: str, record_id: str, keep: bool = False
@@ -137,53 +128,55 @@ class Ledger:
         ``keep`` leaves an entry the ledger already has as it is."""
         if self.read_only:
             return
-        verb = "INSERT OR IGNORE" if keep else "INSERT OR REPLACE"
-        with self._db:
-            self._db.execute(
-                f"{verb} INTO ledger VALUES (?,?,?,?,?,?)",
-                (self.target, entity, identity, digest, record_id, time.time()),
-            )
+        then = (
+            "DO NOTHING"
+            if keep
+            else "DO UPDATE SET digest=excluded.digest, record_id=excluded.record_id,"
+            " imported_at=excluded.imported_at"
+        )
+        self._db.execute(
+            "INSERT INTO ledger VALUES (?,?,?,?,?,?)"
+            f" ON CONFLICT (target, entity, identity) {then}",
+            (self.target, entity, identity, digest, record_id, time.time()),
+        )
 
     def renumber(self, entity: str, old: str, new: str) -> None:
         """Point every entry naming record ``old`` at ``new`` (a renumbered customer,
         issue #14: the ledger follows the new number whichever row imported it)."""
         if self.read_only:
             return
-        with self._db:
-            self._db.execute(
-                "UPDATE ledger SET record_id=? WHERE target=? AND entity=? AND record_id=?",
-                (new, self.target, entity, old),
-            )
+        self._db.execute(
+            "UPDATE ledger SET record_id=? WHERE target=? AND entity=? AND record_id=?",
+            (new, self.target, entity, old),
+        )
 
     def drop(self, entity: str, identity: str) -> None:
         """Forget one entry whose record no longer exists on the server."""
         if self.read_only:
             return
-        with self._db:
-            self._db.execute(
-                "DELETE FROM ledger WHERE target=? AND entity=? AND identity=?",
-                (self.target, entity, identity),
-            )
+        self._db.execute(
+            "DELETE FROM ledger WHERE target=? AND entity=? AND identity=?",
+            (self.target, entity, identity),
+        )
 
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()
 
 
-def forget(path: Path, *, target: str, entity: str | None = None) -> dict[str, int]:
+def forget(path: Where, *, target: str, entity: str | None = None) -> dict[str, int]:
     """Remove an agreement's entries (of one ``entity``, or all); how many per entity."""
-    if not path.exists():
+    if path is None or (not is_url(path) and not Path(path).exists()):
         return {}
-    db = _connect(path)
+    db = open_store(path, component="ledger")
+    assert db is not None
     try:
         where, args = "target=?", [target]
         if entity is not None:
             where, args = "target=? AND entity=?", [target, entity]
-        with db:
-            counts = dict(
-                db.execute(
-                    f"SELECT entity, COUNT(*) FROM ledger WHERE {where} GROUP BY entity", args
-                ).fetchall()
+        with db.transaction():
+            counts: dict[str, int] = dict(
+                db.query(f"SELECT entity, COUNT(*) FROM ledger WHERE {where} GROUP BY entity", args)
             )
             db.execute(f"DELETE FROM ledger WHERE {where}", args)
     finally:

@@ -204,7 +204,6 @@ def test_a_state_folder_on_a_full_disk_stops_before_any_write(
     assert sandbox.stats()["writes"] == 0
 
 
-@pytest.mark.xfail(strict=False, reason="needs state store translation")
 def test_a_state_disk_filling_up_mid_run_stops_it_and_the_rerun_finishes_each_row_once(
     sandbox: SandboxHandle, tmp_path: Path, state_disk: SmallDisk | None
 ) -> None:

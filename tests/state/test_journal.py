@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import JournalError, RowError
+from pipeline.errors import JournalError, RowError, StateError
 from pipeline.state import Journal, JournalKeys, SourceRef, abandon_unfinished, target_id
 
 TARGET = target_id("http://127.0.0.1:1", "grant-token-for-the-journal-tests")
@@ -130,10 +130,10 @@ def test_without_a_path_the_journal_lives_in_memory(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unusable_journal_file_is_a_journal_error(tmp_path: Path) -> None:
+def test_an_unusable_journal_file_is_a_state_error(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(JournalError, match="cannot use journal"):
+    with pytest.raises(StateError, match="cannot use journal"):
         open_journal(path)
 
 
@@ -182,7 +182,7 @@ def test_a_preview_reads_earlier_runs_keys_read_only_and_starts_no_run(tmp_path:
     assert (keys.parent_id("customers", "B"), keys.child_id("contacts", "P9")) == (None, None)
     other = JournalKeys.open_read_only(path, target=target_id("http://127.0.0.1:1", "other"))
     assert other is not None and other.parent_id("customers", "A") is None  # another agreement
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+    with pytest.raises(StateError, match="readonly"):
         keys._db.execute("DELETE FROM parent_keys")
     keys.close()
     other.close()
@@ -200,5 +200,5 @@ def test_a_journal_without_the_key_tables_knows_no_keys(tmp_path: Path) -> None:
     assert (keys.parent_id("customers", "A"), keys.child_id("contacts", "P1")) == (None, None)
     keys.close()
     (tmp_path / "junk.sqlite").write_text("not a database", encoding="utf-8")
-    with pytest.raises(JournalError, match="cannot read journal"):
+    with pytest.raises(StateError, match="cannot read journal"):
         JournalKeys.open_read_only(tmp_path / "junk.sqlite", target=TARGET)
