@@ -177,7 +177,7 @@ async def run_import(
                 # Every note the console printed, for monitoring of an unattended run.
                 "warnings": [*settings.notes, *outcome.notes],
                 "plan": settings.plan,
-                "state": {"journal": _text(outcome.journal), "ledger": _text(outcome.ledger)},
+                "state": {"journal": outcome.journal, "ledger": outcome.ledger},
             }
             if preview is not None:
                 outcome.changes = preview.close()
@@ -390,10 +390,6 @@ async def _context(
         key_column=step.mapping.key,
     )
     return StepContext(write, step.mapping, validator, parents, names=names)
-
-
-def _text(path: object | None) -> str | None:
-    return None if path is None else str(path)
 
 
 def _succeeded(summary: Summary) -> int:
