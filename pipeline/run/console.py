@@ -107,11 +107,13 @@ async def print_plan(
         window=window,
     )
     unrecognisable = [count_unrecognisable(step) for step in prepared]
-    opted = [step.mapping.new_when_unmatched for step in prepared]
+    ledger_only = tuple(n for n, _ in unrecognisable)
+    # Rows a ``match = []`` mapping declares new get their own note, not the warning.
+    new = sum(n for n, p in zip(ledger_only, prepared, strict=True) if p.mapping.new_when_unmatched)
     lines += identity_lines(
-        ledger_only=sum(n for (n, _), new in zip(unrecognisable, opted, strict=True) if not new),
+        ledger_only=sum(ledger_only) - new,
         unmatchable=sum(n for _, n in unrecognisable),
-        new=sum(n for (n, _), new in zip(unrecognisable, opted, strict=True) if new),
+        new=new,
     )
     print("\n".join(lines), file=out or sys.stdout)
     notes = tuple(line for line in lines if line.startswith(("Note:", "Warning:")))
@@ -120,7 +122,7 @@ async def print_plan(
         rows=sum(rows),
         calls=calls,
         seconds=seconds,
-        ledger_only=tuple(n for n, _ in unrecognisable),
+        ledger_only=ledger_only,
         notes=notes,
     )
 
