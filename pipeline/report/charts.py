@@ -42,22 +42,31 @@ def _bar_height(count: int, *, bar: int = 20) -> int:
     return max(60, min(count, TOP) * bar)
 
 
+def _rows_by_status(dataset: str, title: str, *, by: str, stack: str, height: int) -> Any:
+    """A bar of rows per ``by``, stacked by ``stack`` in the status colours (dataset
+    ``dataset``: ``by``, ``stack``, rows)."""
+    alt = _alt()
+    colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
+    return (
+        alt.Chart(alt.Data(name=dataset), title=title)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{by}:N", title=None, sort=None),
+            x=alt.X("sum(rows):Q", title="rows"),
+            color=alt.Color(f"{stack}:N", scale=colours, title=stack),
+            tooltip=[f"{by}:N", f"{stack}:N", alt.Tooltip("rows:Q", format=",")],
+        )
+        .properties(width=WIDTH, height=height)
+    )
+
+
 def outcome_chart(entities: int) -> Spec:
     """Rows per entity, stacked by status (dataset ``outcome``: entity, status, rows)."""
     alt = _alt()
-    colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
-    chart = (
-        alt.Chart(alt.Data(name="outcome"), title="Rows per entity, by status")
-        .mark_bar()
-        .encode(
-            y=alt.Y("entity:N", title=None, sort=None),
-            x=alt.X("sum(rows):Q", title="rows"),
-            color=alt.Color("status:N", scale=colours, title="status"),
-            order=alt.Order("order:Q"),
-            tooltip=["entity:N", "status:N", alt.Tooltip("rows:Q", format=",")],
-        )
-        .properties(width=WIDTH, height=max(40, entities * 36))
-    )
+    chart = _rows_by_status(
+        "outcome", "Rows per entity, by status", by="entity", stack="status",
+        height=max(40, entities * 36),
+    ).encode(order=alt.Order("order:Q"))  # fmt: skip
     return dict(chart.to_dict())
 
 
@@ -206,18 +215,9 @@ def fleet_chart(agreements: int) -> Spec:
     """Rows per agreement by outcome and each one's time (dataset ``fleet``: name,
     outcome, rows; dataset ``fleet_time``: name, elapsed_s)."""
     alt = _alt()
-    colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
     height = max(40, min(agreements, 60) * 20)
-    outcome = (
-        alt.Chart(alt.Data(name="fleet"), title="Rows per agreement, by outcome")
-        .mark_bar()
-        .encode(
-            y=alt.Y("name:N", title=None, sort=None),
-            x=alt.X("sum(rows):Q", title="rows"),
-            color=alt.Color("outcome:N", scale=colours, title="outcome"),
-            tooltip=["name:N", "outcome:N", alt.Tooltip("rows:Q", format=",")],
-        )
-        .properties(width=WIDTH, height=height)
+    outcome = _rows_by_status(
+        "fleet", "Rows per agreement, by outcome", by="name", stack="outcome", height=height
     )
     elapsed = (
         alt.Chart(alt.Data(name="fleet_time"), title="Time per agreement")
