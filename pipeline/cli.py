@@ -15,16 +15,14 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 # The stage packages load a module on first use (``pipeline.run.run_import``), so that
 # --help and --version import no pandas, pandera or aiohttp.
-from pipeline import __version__, api, report, run, state
+from pipeline import __version__, api, run, state
 from pipeline.cli_parts import positive_int, seconds, stop_on_signals
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
@@ -35,11 +33,6 @@ if TYPE_CHECKING:
 
 #: ``--concurrency adaptive`` (the default): the window follows the budget and latency.
 ADAPTIVE = "adaptive"
-#: Tokens the embedded sandbox is given when the environment names none.
-SANDBOX_TOKENS = {
-    "ECONOMIC_APP_SECRET_TOKEN": "sandbox-app",
-    "ECONOMIC_AGREEMENT_GRANT_TOKEN": "sandbox-agreement",
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +118,10 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
         f"budget's rate x the latency, at most {api.DEFAULT_MAX_CONCURRENCY}, and "
         f"{api.DEFAULT_BLIND_LIMIT} until the rate is known)",
     )
-    p.add_argument("--dry-run", action="store_true", help="validate only; send nothing")
+    p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    p.add_argument("--offline", action="store_true",
+                   help="with --dry-run (or validate): send nothing, not even the preview's "
+                   "reads, whatever the environment names")  # fmt: skip
     p.add_argument(
         "--journal",
         type=Path,
@@ -224,7 +220,7 @@ def _configure_logging() -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING, format="econ-import: %(name)s: %(message)s")
-    install_log_filter(Redactor(os.environ.get(name, "") for name in SANDBOX_TOKENS))
+    install_log_filter(Redactor(os.environ.get(name, "") for name in run.SANDBOX_TOKENS))
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -253,48 +249,33 @@ def _map(args: argparse.Namespace) -> int:
 async def _read_agreement(args: argparse.Namespace) -> Agreement:
     from pipeline.draft import read_agreement
 
-    async with _connection(args, enabled=True) as connection:
-        assert connection is not None
+    async with _connection(args) as connection:
         return await read_agreement(connection, entity(args.entity))
 
 
 async def _import(args: argparse.Namespace) -> int:
-    dry_run = args.dry_run or args.command == "validate"
-    steps = _steps(args)
-    prepared = run.prepare(steps, mode=args.mode)  # every input and mapping checked first
-    report_dir = args.report or run.DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
-    report.prepare_folder(report_dir)  # before the plan's first request (issue #19)
-    journal, ledger = _state_places(args)
-    settings = run.RunSettings(
-        steps=tuple(steps),
-        report_dir=report_dir,
-        journal=journal,
-        ledger=ledger,
+    options = run.ImportOptions(
         mode=args.mode,
+        dry_run=args.dry_run or args.command == "validate",
+        offline=args.offline,
+        base_url=args.base_url,
+        sandbox=args.sandbox,
+        report=args.report,
+        state=args.state,
+        journal=args.journal,
         concurrency=args.concurrency,
-        dry_run=dry_run,
+        max_concurrency=args.max_concurrency,
         retry_failed=args.retry_failed,
         restart=args.restart,
+        wait=args.wait,
         progress=not args.no_progress,  # a bar in a terminal, else a line now and then
         progress_interval_s=_progress_interval(),
+        echo=True,  # the plan on stdout, the lock's messages on stderr
     )
-    # A dry run uses the API only to resolve names, and only when told where it is.
-    wants_api = not dry_run or args.sandbox or (args.base_url and _has_tokens())
-    known = [os.environ.get(name, "") for name in SANDBOX_TOKENS]
-    known.append(state.state_password(args.state, os.environ))  # masked wherever it shows
+    steps = _steps(args)
     with stop_on_signals():
-        async with (
-            _connection(args, enabled=bool(wants_api)) as connection,
-            run.hold_agreement(settings, prepared, connection, wait_s=args.wait),
-        ):
-            if connection is not None and not dry_run:
-                plan = await run.print_plan(prepared, connection)
-                await run.check_history(settings, prepared, connection, plan)
-                settings = replace(
-                    settings, total_rows=plan.rows, notes=plan.notes, plan=plan.as_dict()
-                )
-            outcome = await run.run_import(settings, prepared, api=connection, secrets=known)
-    run.print_outcome(outcome)
+        outcome = await run.import_steps(steps, options)
+    run.print_outcome(outcome.run)
     return outcome.exit_code
 
 
@@ -306,15 +287,6 @@ def _steps(args: argparse.Namespace) -> list[run.Step]:
     if args.input is None:
         raise _usage("give an input file (or --job FILE)")
     return [run.Step(entity=args.entity, input=args.input, sheet=args.sheet, mapping=args.mapping)]
-
-
-def _state_places(args: argparse.Namespace) -> tuple[state.Where, state.Where]:
-    """(journal, ledger): ``--journal`` moves the journal; the rest is ``--state``'s."""
-    journal: state.Where = None if args.journal is None else Path(args.journal)
-    if args.sandbox:  # it starts empty and dies with the run: its history stays in memory
-        return journal, None
-    found_journal, ledger = state.state_places(args.state, os.environ)
-    return journal or found_journal, ledger
 
 
 def _forget(args: argparse.Namespace) -> int:
@@ -333,39 +305,13 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-@asynccontextmanager
-async def _connection(
-    args: argparse.Namespace, *, enabled: bool
-) -> AsyncIterator[api.ApiSettings | None]:
+def _connection(args: argparse.Namespace) -> AbstractAsyncContextManager[api.ApiSettings]:
     """API settings from flags and environment; with --sandbox, a sandbox to point at."""
-    if not enabled:
-        yield None
-        return
-    fixed: int | None = getattr(args, "concurrency", run.DEFAULT_CONCURRENCY)
-    most: int | None = getattr(args, "max_concurrency", None)
-    if args.sandbox:
-        from pipeline.sandbox import SandboxConfig, run_sandbox
-
-        env = {**SANDBOX_TOKENS, **{k: os.environ[k] for k in SANDBOX_TOKENS if _has(k)}}
-        async with run_sandbox(SandboxConfig()) as sandbox:
-            found = api.settings_from_env(base_url=sandbox.url, env=env)
-            yield replace(found, concurrency=fixed, max_concurrency=most)
-        return
-    found = api.settings_from_env(base_url=args.base_url, env=os.environ)
-    yield replace(found, concurrency=fixed, max_concurrency=most)
-
-
-def _has(name: str) -> bool:
-    return bool(os.environ.get(name))
-
-
-def _has_tokens() -> bool:
-    return all(_has(name) for name in SANDBOX_TOKENS)
+    return run.connect(os.environ, base_url=args.base_url, sandbox=args.sandbox)
 
 
 async def _export(args: argparse.Namespace) -> int:
-    async with _connection(args, enabled=True) as connection:
-        assert connection is not None
+    async with _connection(args) as connection:
         count = await run.export_entity(entity(args.entity), args.output, api=connection)
     print(f"wrote {count} {args.entity} to {args.output}")
     return 0

@@ -1,5 +1,8 @@
 """The names other stages may use; the package loads each on first use."""
 
+from .connect import SANDBOX_TOKENS as SANDBOX_TOKENS
+from .connect import connect as connect
+from .connect import has_target as has_target
 from .console import print_outcome as print_outcome
 from .console import print_plan as print_plan
 from .export import export_entity as export_entity
@@ -8,6 +11,16 @@ from .importer import EXIT_NOT_STARTED as EXIT_NOT_STARTED
 from .importer import run_import as run_import
 from .inputs import prepare as prepare
 from .job import load_job as load_job
+from .library import ImportOptions as ImportOptions
+from .library import ImportOutcome as ImportOutcome
+from .library import aimport_file as aimport_file
+from .library import aimport_frame as aimport_frame
+from .library import aimport_job as aimport_job
+from .library import import_file as import_file
+from .library import import_frame as import_frame
+from .library import import_job as import_job
+from .library import import_steps as import_steps
+from .library import run_to_end as run_to_end
 from .lock import hold_agreement as hold_agreement
 from .no_history import check_history as check_history
 from .settings import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY

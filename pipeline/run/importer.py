@@ -310,7 +310,8 @@ class _Links:
 def _progress(settings: RunSettings, client: ApiClient | None) -> Progress:
     """The bar (or the lines off a terminal), counting the client's 429s as it goes."""
     mode = progress_mode(enabled=settings.progress, out=sys.stderr)
-    progress = Progress(mode, total=settings.total_rows, interval_s=settings.progress_interval_s)
+    total, every = settings.total_rows, settings.progress_interval_s
+    progress = Progress(mode, total=total, interval_s=every, watch=settings.watch)
     if client is not None:
         stats = client.stats
         progress.count_throttled(lambda: stats.throttled)

@@ -18,7 +18,7 @@ from pipeline.constraints import Entity, entity
 from pipeline.errors import ConfigError
 from pipeline.mapping import Mapping as ColumnMapping
 from pipeline.mapping import identity_mapping, load_mapping
-from pipeline.read import Table, fingerprint, open_table
+from pipeline.read import Table, fingerprint, open_frame, open_table
 from pipeline.redact import unneutralise
 from pipeline.report import ERRORS_COLUMN, ReportWriter
 from pipeline.state import SourceRef
@@ -80,6 +80,8 @@ def _refuse_renumbering(step: PreparedStep, mode: str) -> None:
 def _prepare_step(step: Step) -> PreparedStep:
     target = entity(step.entity)
     mapping = None if step.mapping is None else load_mapping(step.mapping, entity=step.entity)
+    if step.frame is not None:
+        return _prepare_frame(step, target, mapping)
     table = open_table(
         step.input,
         sheet=step.sheet or (mapping.sheet if mapping else None),
@@ -99,6 +101,16 @@ def _prepare_step(step: Step) -> PreparedStep:
     return PreparedStep(
         step=step, entity=target, table=table, mapping=mapping, source=source, reimport=reimport
     )
+
+
+def _prepare_frame(step: Step, target: Entity, mapping: ColumnMapping | None) -> PreparedStep:
+    """A DataFrame's step: named by ``step.input`` as given, not as a path of this folder."""
+    table, digest = open_frame(step.frame, name=str(step.input))  # type: ignore[arg-type]
+    if mapping is None:
+        mapping = identity_mapping(target, table.columns)
+    mapping.check_columns(table.columns, source=step.input)
+    source = SourceRef(path=str(step.input), sheet="", entity=target.name, fingerprint=digest)
+    return PreparedStep(step=step, entity=target, table=table, mapping=mapping, source=source)
 
 
 def is_errors_file(table: Table) -> bool:

@@ -57,8 +57,10 @@ class Progress:
         interval_s: float = DEFAULT_PROGRESS_INTERVAL_S,
         out: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
+        watch: Callable[[int, int, int | None], None] | None = None,
     ) -> None:
         self.mode = mode
+        self._watch = watch  # told (settled, failed, total) at every move
         self.total = total
         self.interval_s = interval_s
         self.done = 0
@@ -127,6 +129,8 @@ class Progress:
             self._print_line()
 
     def _show(self, delta: int) -> None:
+        if self._watch is not None:
+            self._watch(self.done, self.failed, self.total)
         if self._bar is not None:
             self._bar.update(delta)
             postfix = {"failed": self.failed}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -34,12 +35,14 @@ DEFAULT_REPORT_ROOT = Path("reports")
 
 @dataclass(frozen=True)
 class Step:
-    """One input imported as one entity: a file, its sheet and its mapping."""
+    """One input imported as one entity: a file, its sheet and its mapping; or a pandas
+    DataFrame (``frame``, ``pipeline.import_frame``), which ``input`` then names."""
 
     entity: str
     input: Path
     sheet: str | None = None
     mapping: Path | None = None
+    frame: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class RunSettings:
     notes: tuple[str, ...] = ()  # the plan's notes and warnings, for summary.json's warnings
     plan: dict[str, object] | None = None  # the plan's rows, calls, seconds: for report.html
     chunk_rows: int | None = None  # None: DEFAULT_CHUNK_ROWS, or DRY_RUN_CHUNK_ROWS
+    #: Told (settled, failed, total) as rows settle: a fleet's line for this agreement.
+    watch: Callable[[int, int, int | None], None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def rows_per_chunk(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from pipeline.write import CHANGE_COLUMNS
 from tests.conftest import GRANT_TOKEN, CliResult, SandboxHandle
@@ -194,6 +195,32 @@ def test_a_dry_run_without_a_target_says_there_is_no_preview(
     assert not (tmp_path / "r" / "changes.csv").exists()
     assert not (tmp_path / "r" / "changes.xlsx").exists()
     assert "changes" not in json.loads((tmp_path / "r" / "summary.json").read_text())
+
+
+def test_the_environments_base_url_is_a_target_and_offline_sends_nothing(
+    sandbox: SandboxHandle,
+    tokens: object,
+    cli: Callable[..., CliResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue #21: ECONOMIC_BASE_URL with both tokens is a target, as --base-url is."""
+    source = write_customers(tmp_path / "c.csv", range(1, 4))
+    monkeypatch.setenv("ECONOMIC_BASE_URL", sandbox.url)
+
+    previewed = cli("validate", source, "--report", tmp_path / "p")
+    requests = sandbox.stats()["requests"]
+    offline = cli("validate", source, "--offline", "--report", tmp_path / "o")
+
+    assert previewed.code == 0, previewed.err
+    assert "no target" not in previewed.out
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert summary["changes"]["create"] == 3
+    assert (tmp_path / "p" / "changes.csv").exists()
+    assert offline.code == 0, offline.err
+    assert "no target: no preview" in offline.out
+    assert sandbox.stats()["requests"] == requests  # --offline sent nothing at all
+    assert not (tmp_path / "o" / "changes.csv").exists()
 
 
 def test_a_preview_of_contacts_matches_them_within_their_customer(
