@@ -7,10 +7,13 @@ Gives out: a ``FleetOutcome`` (an entry per agreement: its exit code, counts, re
 folder, the reason it did not start), ``fleet.json`` and ``fleet.html`` beside the
 agreements' report folders, and the fleet's table on the console.
 
-Modules: ``manifest`` (read and check the whole manifest before any request).
+Modules: ``manifest`` (read and check the whole manifest before any request), ``keys``
+(which keys are valid where, what each may hold, secrets refused), ``agreement`` (one
+agreement's grant token and steps, read where it runs).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
-first use): ``load_manifest``, ``Manifest``, ``AgreementSpec``.
+first use): ``load_manifest``, ``Manifest``, ``AgreementSpec``, ``ManifestError``,
+``resolve_grant_token``, ``agreement_steps``.
 """
 
 import lazy_loader as lazy
