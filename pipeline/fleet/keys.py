@@ -24,9 +24,10 @@ TOKEN_KEYS = frozenset({"grant_token_env", "grant_token_file"})
 #: A key whose lowercased name holds one of these is a secret written into the manifest.
 SECRET_WORDS = ("token", "secret", "password")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: Long, unbroken, letters and digits: what an e-conomic token looks like (a file name has a
-#: dot or a slash, a name a space); such a value is never quoted in a message.
-_TOKEN_LIKE = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_+=-]{20,}")
+#: Long, unbroken, digits and letters of both cases: what an e-conomic token looks like (a
+#: file name has a dot or a slash, a name a space, a variable's name is upper case); such a
+#: value is never quoted in a message, nor taken for a variable's name.
+_TOKEN_LIKE = re.compile(r"(?=.*[0-9])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_+=-]{20,}")
 
 #: A key's check: its value as the spec holds it, or ``BadValueError``.
 Check = Callable[[str, object], Any]
@@ -42,7 +43,7 @@ def shown(text: str) -> str:
 
 
 def looks_like_token(text: str) -> bool:
-    """Whether ``text`` could be a token: long, unbroken, of letters and digits."""
+    """Whether ``text`` could be a token: long, unbroken, of digits and mixed-case letters."""
     return _TOKEN_LIKE.fullmatch(text) is not None
 
 
@@ -83,11 +84,11 @@ def _token_file(key: str, value: object) -> str:
 
 
 def _env_name(key: str, value: object) -> str:
-    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value) or looks_like_token(value):
         raise BadValueError(
             f"'{key}' must be an environment variable's name ([A-Za-z_][A-Za-z0-9_]*); its "
-            "value is not one (a token pasted in? it is not shown): name the variable that "
-            "holds the token"
+            "value does not look like one (a token pasted in? it is not shown): name the variable "
+            "that holds the token"
         )
     return value
 
