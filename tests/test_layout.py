@@ -20,7 +20,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 
 #: The stages in the order the data goes through them; a stage may import only from the
 #: stages before it and from the shared modules.
-STAGES = ("read", "mapping", "validate", "api", "state", "write", "report", "draft", "run")
+STAGES = (
+    "read", "mapping", "validate", "api", "state", "write", "report", "draft", "run", "fleet",
+)  # fmt: skip
 #: What every stage shares: the exception tree, the redactor and the constraints table.
 SHARED = ("errors", "redact", "constraints")
 #: The entry points, which may use every stage.
