@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 # The stage packages load a module on first use (``pipeline.run.run_import``), so that
 # --help and --version import no pandas, pandera or aiohttp.
-from pipeline import __version__, api, run, state
+from pipeline import __version__, api, fleet, run, state
 from pipeline.cli_parts import positive_int, seconds, stop_on_signals
 from pipeline.constraints import ENTITIES, entity
 from pipeline.errors import ConfigError, EconImportError
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--entity", choices=list(ENTITIES), help="only this entity")
     forget.add_argument("--base-url", help="API base URL (default: $ECONOMIC_BASE_URL or live)")
     _add_state_argument(forget)
+    _add_fleet_parser(commands)
     from pipeline.sandbox import add_sandbox_arguments
 
     sandbox = commands.add_parser("sandbox", help="run the local sandbox of the API")
@@ -146,6 +147,31 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     _add_connection_arguments(p)
 
 
+def _add_fleet_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "fleet",
+        help="import many agreements from a manifest, several at once",
+        description="Import every agreement of a TOML manifest (one import each, its own "
+        "report folder), up to --agreements at once, in this process or on a Dask cluster.",
+    )
+    p.add_argument("manifest", type=Path, help="fleet manifest (.toml)")
+    p.add_argument("--report", type=Path, help="folder of the agreements' reports and "
+                   "fleet.json (default: reports/fleet-<timestamp>/)")  # fmt: skip
+    p.add_argument("--agreements", type=positive_int, default=fleet.DEFAULT_AGREEMENTS,
+                   metavar="N", help="agreements at once (default: %(default)s)")  # fmt: skip
+    p.add_argument("--mode", choices=list(run.MODES), help="every agreement's mode "
+                   "(default: each agreement's, else create)")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="validate every agreement; write nothing")
+    p.add_argument("--base-url", help="API base URL (default: the manifest's base_url, "
+                   "$ECONOMIC_BASE_URL or the live API)")  # fmt: skip
+    _add_state_argument(p)
+    p.add_argument("--engine", choices=fleet.ENGINES, default="local",
+                   help="local: in this process (default); dask: one task per agreement "
+                   "on a Dask cluster (needs --scheduler and a PostgreSQL --state)")  # fmt: skip
+    p.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler (tcp://HOST:PORT)")
+    p.add_argument("--no-progress", action="store_true", help="no live line per agreement")
+
+
 def _add_connection_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", help="API base URL (default: $ECONOMIC_BASE_URL or the live API)")
     p.add_argument(
@@ -205,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(args))
         if args.command == "forget":
             return _forget(args)
+        if args.command == "fleet":
+            return asyncio.run(_fleet(args))
         return asyncio.run(_import(args))
     except EconImportError as exc:
         print(f"econ-import: {exc}", file=sys.stderr)
@@ -276,6 +304,25 @@ async def _import(args: argparse.Namespace) -> int:
     with stop_on_signals():
         outcome = await run.import_steps(steps, options)
     run.print_outcome(outcome.run)
+    return outcome.exit_code
+
+
+async def _fleet(args: argparse.Namespace) -> int:
+    with stop_on_signals():
+        outcome = await fleet.arun_fleet(
+            args.manifest,
+            report=args.report,
+            agreements=args.agreements,
+            mode=args.mode,
+            dry_run=args.dry_run,
+            base_url=args.base_url,
+            state=args.state,
+            engine=args.engine,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+            progress_interval_s=_progress_interval(),
+            echo=True,
+        )
     return outcome.exit_code
 
 

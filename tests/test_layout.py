@@ -23,6 +23,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pipeline"
 STAGES = (
     "read", "mapping", "validate", "api", "state", "write", "report", "draft", "run", "fleet",
 )  # fmt: skip
+#: The stages that may start the embedded sandbox (``pipeline.run.connect``).
+SANDBOX_USERS = ("run", "fleet")
 #: What every stage shares: the exception tree, the redactor and the constraints table.
 SHARED = ("errors", "redact", "constraints")
 #: The entry points, which may use every stage.
@@ -114,7 +116,10 @@ def allowed(unit: str) -> set[str]:
     if unit in ENTRY or unit == "__init__":
         return {*STAGES, *SHARED, *ENTRY, "sandbox", "__init__"}
     if unit in STAGES:
-        return {*STAGES[: STAGES.index(unit)], *SHARED}
+        earlier = {*STAGES[: STAGES.index(unit)], *SHARED}
+        # From the run on, a stage may start the embedded sandbox (``--sandbox``), the
+        # API's stand-in that needs only the shared modules.
+        return earlier | {"sandbox"} if unit in SANDBOX_USERS else earlier
     if unit == "constraints":
         return {"errors"}
     if unit == "sandbox":

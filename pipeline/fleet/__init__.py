@@ -9,11 +9,15 @@ agreements' report folders, and the fleet's table on the console.
 
 Modules: ``manifest`` (read and check the whole manifest before any request), ``keys``
 (which keys are valid where, what each may hold, secrets refused), ``agreement`` (one
-agreement's grant token and steps, read where it runs).
+agreement's grant token and steps, read where it runs), ``task`` (one agreement checked,
+then imported: an ``AgreementResult`` whatever happens), ``runner`` (``arun_fleet``: check
+all, run up to N at once, fleet.json), ``console`` (a line or bar per running agreement,
+the table), ``dask_engine`` (one Dask task per agreement), ``settings`` (the defaults).
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``load_manifest``, ``Manifest``, ``AgreementSpec``, ``ManifestError``,
-``resolve_grant_token``, ``agreement_steps``.
+``resolve_grant_token``, ``agreement_steps``, ``DEFAULT_AGREEMENTS``, ``ENGINES``,
+``FleetOutcome``, ``arun_fleet``, ``run_fleet``.
 """
 
 import lazy_loader as lazy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -81,20 +80,6 @@ def test_a_token_file_that_cannot_give_a_token_says_why(
         "cannot be read": f"{where}: cannot read grant token file {file}: Is a directory",
     }.get(said, f"{where}: grant token file {file} {said}")
     assert str(caught.value) == expected
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_token_file_gives_the_reason(tmp_path: Path) -> None:
-    spec = by_file(tmp_path)
-    file = tmp_path / "secrets" / "bager.token"
-    file.parent.mkdir()
-    file.write_text(TOKEN, encoding="utf-8")
-    file.chmod(0)
-    with pytest.raises(ConfigError) as caught:
-        resolve_grant_token(spec, {})
-    assert str(caught.value) == (
-        f"agreement 'Bager Hansen ApS': cannot read grant token file {file}: Permission denied"
-    )
 
 
 def test_an_input_agreement_is_one_step(tmp_path: Path) -> None:
