@@ -27,10 +27,10 @@ $(STAMP): pyproject.toml
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project with its test extras
+install: $(STAMP) ## Create .venv and install the project with its test and dask extras
 
 demo: $(STAMP) ## Import samples/ into the embedded sandbox and show the report
 	@# Exit 1 means "some rows did not succeed": the samples hold bad rows on purpose.

@@ -31,6 +31,7 @@ class _Running:
     done: int = 0
     failed: int = 0
     total: int | None = None
+    watched: bool = True  # False on a Dask worker: only its start and end are known here
     bar: tqdm[Any] | None = field(default=None, repr=False)
 
 
@@ -49,9 +50,10 @@ class FleetConsole:
         self._positions: list[str | None] = []
         self._ticker: asyncio.Task[None] | None = None
 
-    def begin(self, name: str) -> Watch:
-        """An agreement starts: its line (or bar), and what its import tells as rows settle."""
-        running = _Running(started=time.monotonic())
+    def begin(self, name: str, *, watched: bool = True) -> Watch:
+        """An agreement starts: its line (or bar), and what its import tells as rows settle
+        (unless it runs elsewhere: ``watched=False``)."""
+        running = _Running(started=time.monotonic(), watched=watched)
         self._running[name] = running
         if self.mode == "bar":
             running.bar = tqdm(desc=self._label(name), unit=" rows", file=self._out,
@@ -85,10 +87,12 @@ class FleetConsole:
         now = time.monotonic()
         shown = []
         for name, running in self._running.items():
+            elapsed = f"{now - running.started:.0f}s"
+            if not running.watched:
+                shown.append(f"{self._label(name)} running on the cluster, {elapsed}")
+                continue
             rows = f"{running.done}/{running.total}" if running.total else f"{running.done}"
-            elapsed = now - running.started
-            shown.append(f"{self._label(name)} {rows} rows, {running.failed} failed, "
-                         f"{elapsed:.0f}s")  # fmt: skip
+            shown.append(f"{self._label(name)} {rows} rows, {running.failed} failed, {elapsed}")
         return shown
 
     async def __aenter__(self) -> FleetConsole:

@@ -67,7 +67,7 @@ async def run_on_dask(
             # pure=False: the same agreement run again is a new task, never a cached one.
             future = client.submit(run_in_worker, task, key=key, pure=False)
             running[key] = task
-            console.begin(task.name)
+            console.begin(task.name, watched=False)
             finished.add(future)
 
         while waiting and len(running) < limit:
