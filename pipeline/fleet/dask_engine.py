@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.run import EXIT_INTERRUPTED
+from pipeline.write import uncancel
 
 from .console import FleetConsole
 from .task import AgreementResult, AgreementTask, run_task
@@ -72,13 +72,21 @@ async def run_on_dask(
 
         while waiting and len(running) < limit:
             submit()
-        async for future in finished:
-            task = running.pop(future.key)
-            result = await _result(future, task)
-            console.end(result)
-            results.append(result)
-            if waiting:
-                submit()
+        try:
+            async for future in finished:
+                task = running.pop(future.key)
+                result = await _result(future, task)
+                console.end(result)
+                results.append(result)
+                if waiting:
+                    submit()
+        except asyncio.CancelledError:
+            # Ctrl-C or SIGTERM: what has not begun is cancelled on the cluster; an import
+            # already running in a worker's thread cannot be interrupted and ends there.
+            uncancel()
+            await client.cancel(list(finished.futures))
+            why = "stopped: the fleet was interrupted (Ctrl-C or SIGTERM)"
+            results += [AgreementResult.stopped(t, why) for t in [*running.values(), *waiting]]
     finally:
         await client.close()
     return results
@@ -88,13 +96,9 @@ async def _result(future: Any, task: AgreementTask) -> AgreementResult:
     """The task's result; a task the cluster lost or gave up on is a stopped agreement."""
     try:
         found = await future
-    except Exception as exc:  # KilledWorker, CancelledError of a lost task, a worker's bug
-        result = AgreementResult.not_started(
+    except Exception as exc:  # KilledWorker, a worker's bug
+        return AgreementResult.stopped(
             task, f"the Dask task ended without a result ({type(exc).__name__}: {exc}); "
             "run the same command again to resume it",
         )  # fmt: skip
-        result.exit_code = EXIT_INTERRUPTED
-        if task.report_dir.exists():
-            result.report = str(task.report_dir)
-        return result
     return AgreementResult(**found)

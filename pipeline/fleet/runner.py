@@ -30,8 +30,13 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.report import prepare_folder, write_fleet_html, writing
-from pipeline.run import DEFAULT_PROGRESS_INTERVAL_S, DEFAULT_REPORT_ROOT, run_to_end
+from pipeline.run import (
+    DEFAULT_PROGRESS_INTERVAL_S,
+    DEFAULT_REPORT_ROOT,
+    run_to_end,
+)
 from pipeline.state import STATE_ENV, describe, is_url
+from pipeline.write import uncancel
 
 from .console import FleetConsole, table_lines
 from .manifest import load_manifest
@@ -142,16 +147,32 @@ def run_fleet(manifest: Path | str, **options: Any) -> FleetOutcome:
 async def _run_local(
     tasks: Sequence[AgreementTask], *, limit: int, env: Mapping[str, str], console: FleetConsole
 ) -> list[AgreementResult]:
-    """Up to ``limit`` agreements at once in this event loop."""
+    """Up to ``limit`` agreements at once in this event loop. Ctrl-C or SIGTERM stops each
+    running import as it stops one alone (its report written, resumable); the agreements
+    not yet begun are stopped before they begin. Either way the fleet's report follows."""
     gate = asyncio.Semaphore(limit)
 
     async def one(task: AgreementTask) -> AgreementResult:
-        async with gate:
-            result = await run_task(task, env=env, watch=console.begin(task.name))
-            console.end(result)
-            return result
+        try:
+            async with gate:
+                result = await run_task(task, env=env, watch=console.begin(task.name))
+        except asyncio.CancelledError:
+            why = "stopped before its import began (Ctrl-C or SIGTERM)"
+            result = AgreementResult.stopped(task, why)
+        console.end(result)
+        return result
 
-    return list(await asyncio.gather(*(one(task) for task in tasks)))
+    running = [asyncio.create_task(one(task)) for task in tasks]
+    if not running:
+        return []
+    try:
+        await asyncio.wait(running)
+    except asyncio.CancelledError:
+        uncancel()  # the fleet stops, but every agreement's report and fleet.json are written
+        for future in running:
+            future.cancel()
+        await asyncio.wait(running)
+    return [future.result() for future in running]
 
 
 def _shared_state(where: str | None, env: Mapping[str, str]) -> str:

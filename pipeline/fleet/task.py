@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import EconImportError
-from pipeline.run import EXIT_NOT_STARTED, ImportOptions, ImportOutcome, import_steps, prepare
+from pipeline.run import (
+    EXIT_INTERRUPTED,
+    EXIT_NOT_STARTED,
+    ImportOptions,
+    ImportOutcome,
+    import_steps,
+    prepare,
+)
 
 from .agreement import agreement_steps, resolve_grant_token
 from .keys import shown
@@ -94,6 +101,14 @@ class AgreementResult:
     @classmethod
     def not_started(cls, task: AgreementTask, error: str) -> AgreementResult:
         return cls(name=task.name, exit_code=EXIT_NOT_STARTED, report="", error=error)
+
+    @classmethod
+    def stopped(cls, task: AgreementTask, error: str) -> AgreementResult:
+        """Stopped before it finished: exit 3, the same command resumes it."""
+        result = cls(name=task.name, exit_code=EXIT_INTERRUPTED, report="", error=error)
+        if task.report_dir.exists():
+            result.report = str(task.report_dir)
+        return result
 
     @classmethod
     def of(cls, task: AgreementTask, outcome: ImportOutcome) -> AgreementResult:
