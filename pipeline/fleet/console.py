@@ -65,9 +65,8 @@ class FleetConsole:
             if running.bar is not None:
                 if total is not None and running.bar.total != total:
                     running.bar.total = total
-                running.bar.n = done
                 running.bar.set_postfix({"failed": failed}, refresh=False)
-                running.bar.refresh()
+                running.bar.update(done - running.bar.n)  # drawn at most every 0.1 s
 
         return watch
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import pipeline
 from pipeline.errors import ConfigError
 from tests.conftest import CliResult, SandboxHandle
+from tests.report.browser import assert_drawn, render
 from tests.runs import write_customers
 
 ROWS = 30
@@ -108,6 +110,13 @@ def test_a_fleet_of_twelve_runs_together_fails_apart_and_writes_nothing_twice(
     assert fleet["totals"]["created"] == 300 and fleet["totals"]["agreements"] == 12
     html = (tmp_path / "r1" / "fleet.html").read_text(encoding="utf-8")
     assert "Klient 01 ApS" in html and "klient-01-aps/report.html" in html
+    rendered = render(tmp_path / "r1" / "fleet.html", tmp_path / "profile")  # headless chromium
+    assert_drawn(rendered, ["fleet"])
+    for name in ("rows", "created", "updated", "unchanged", "skipped", "failed"):
+        assert rendered.value(f"total-{name}") == str(fleet["totals"][name]), name
+    assert [r[0] for r in rendered.table_rows("fleet")] == list(by_name)
+    shown = first.out + first.err + html + (tmp_path / "r1" / "fleet.json").read_text()
+    assert not [n for n in range(1, 13) if grant(n) in shown]  # no token anywhere
     writes = sandbox.stats()["writes"]
 
     second = cli("fleet", manifest, "--base-url", sandbox.url, "--report", tmp_path / "r2",
@@ -121,6 +130,35 @@ def test_a_fleet_of_twelve_runs_together_fails_apart_and_writes_nothing_twice(
         assert entry["unchanged"] == ROWS
     for token in (grant(n) for n in range(1, 11)):
         assert held(sandbox, token) == ROWS
+
+
+def test_each_running_agreement_has_a_live_line(
+    start_sandbox: Callable[..., SandboxHandle],
+    tokens: object,
+    cli: Callable[..., CliResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Off a terminal: a line per running agreement every interval, and one as each ends."""
+    sandbox = start_sandbox(bucket=100_000, window=60.0, latency_ms=20)
+    monkeypatch.setenv("ECONOMIC_IMPORT_PROGRESS_INTERVAL", "0.1")
+    lines = ["[defaults]\nconcurrency = 2\n"]
+    for n in (1, 2):
+        monkeypatch.setenv(f"GRANT_LIVE_{n}", grant(50 + n))
+        source = write_customers(tmp_path / f"c{n}.csv", range(n * 100, n * 100 + 80))
+        lines.append(f'[[agreements]]\nname = "Live {n}"\ngrant_token_env = "GRANT_LIVE_{n}"\n'
+                     f'input = "{source.name}"\n')  # fmt: skip
+    manifest = tmp_path / "fleet.toml"
+    manifest.write_text("\n".join(lines), encoding="utf-8")
+
+    done = cli("fleet", manifest, "--base-url", sandbox.url, "--report", tmp_path / "r")
+
+    assert done.code == 0, done.err
+    for n in (1, 2):
+        live = [line for line in done.err.splitlines() if line.startswith(f"[Live {n}] ")]
+        moving = [line for line in live if re.search(r"\] \d+/80 rows, 0 failed, \d+s$", line)]
+        assert len(moving) >= 2, done.err  # it moved while it ran
+        assert live[-1].startswith(f"[Live {n}] exit 0, 80 rows, 0 not succeeded ("), live
 
 
 def test_a_token_written_into_the_manifest_refuses_the_whole_fleet(
