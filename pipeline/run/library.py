@@ -283,7 +283,19 @@ def _summary(outcome: RunOutcome) -> dict[str, Any]:
 
 
 def _default_report_dir() -> Path:
-    return DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    """``reports/<timestamp>/``, made here: a second import in the same second (a loop in
+    a script, two processes) gets ``<timestamp>-2/``, never the first one's folder."""
+    stamp = DEFAULT_REPORT_ROOT / datetime.now().strftime("%Y%m%d-%H%M%S")
+    for number in range(1, 1000):
+        folder = stamp if number == 1 else stamp.with_name(f"{stamp.name}-{number}")
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        except OSError:
+            return folder  # prepare_folder names the path and the cause
+        return folder
+    return stamp
 
 
 def _entity(name: str | None) -> str:

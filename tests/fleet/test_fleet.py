@@ -130,6 +130,13 @@ def test_a_fleet_of_twelve_runs_together_fails_apart_and_writes_nothing_twice(
         assert entry["unchanged"] == ROWS
     for token in (grant(n) for n in range(1, 11)):
         assert held(sandbox, token) == ROWS
+    # From a fresh state folder (another machine): the records are found by number.
+    monkeypatch.setenv("ECONOMIC_IMPORT_HOME", str(tmp_path / "another-machine"))
+    third = cli("fleet", manifest, "--base-url", sandbox.url, "--report", tmp_path / "r3",
+                "--no-progress")  # fmt: skip
+    assert third.code == 2 and sandbox.stats()["writes"] == writes
+    fresh = json.loads((tmp_path / "r3" / "fleet.json").read_text())
+    assert [e["unchanged"] for e in fresh["agreements"][:10]] == [ROWS] * 10
 
 
 def test_each_running_agreement_has_a_live_line(

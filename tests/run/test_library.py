@@ -246,3 +246,13 @@ def test_import_pipeline_loads_no_heavy_library() -> None:
     )
     assert done.stdout.split() == ["[]", "True"]
     assert set(HEADERS) <= set(customers_frame(range(1, 2)).columns)
+
+
+def test_imports_in_the_same_second_get_report_folders_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = write_customers(tmp_path / "a.csv", range(1, 3))
+    folders = [pipeline.import_file(source, dry_run=True).report_dir for _ in range(3)]
+    assert len(set(folders)) == 3, folders
+    assert all((tmp_path / f / "summary.json").exists() for f in folders)
