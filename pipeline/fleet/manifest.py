@@ -30,14 +30,13 @@ agreement, so that one agreement's bad file never stops the others.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.run import MODES
+from pipeline.run import MODES, read_toml
 
 from .keys import (
     AGREEMENT_CHECKS,
@@ -107,7 +106,7 @@ def load_manifest(path: Path, *, mode: str | None = None) -> Manifest:
     """
     if mode is not None and mode not in MODES:
         raise ConfigError(f"mode {shown(mode)} is not one of: {', '.join(MODES)}")
-    data = _read_toml(path)
+    data = read_toml(path, what="manifest")
     problems: list[str] = []
     top = check_table(
         data,
@@ -274,15 +273,3 @@ def _slug(name: str, *, number: int) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return text[:MAX_SLUG_LENGTH].rstrip("-") or f"agreement-{number}"
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"manifest {path} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read manifest {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc

@@ -11,6 +11,7 @@ from .importer import EXIT_NOT_STARTED as EXIT_NOT_STARTED
 from .importer import run_import as run_import
 from .inputs import prepare as prepare
 from .job import load_job as load_job
+from .job import read_toml as read_toml
 from .library import ImportOptions as ImportOptions
 from .library import ImportOutcome as ImportOutcome
 from .library import aimport_file as aimport_file

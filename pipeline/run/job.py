@@ -31,7 +31,7 @@ STEP_KEYS = frozenset({"entity", "input", "sheet", "mapping"})
 
 def load_job(path: Path) -> tuple[Step, ...]:
     """The job's steps, checked completely and put in dependency order."""
-    data = _read_toml(path)
+    data = read_toml(path)
     _reject_unknown(data, JOB_KEYS, where=f"{path}")
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -71,14 +71,16 @@ def _resolve(base: Path, name: str) -> Path:
     return candidate if candidate.is_absolute() else (base / candidate).resolve()
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, *, what: str = "job file") -> dict[str, Any]:
+    """A TOML file's tables; a missing, unreadable or invalid one is a one-line
+    ``ConfigError`` naming ``what`` it is (a job file, a fleet's manifest)."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"job file {path} does not exist") from None
+        raise ConfigError(f"{what} {path} does not exist") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read job file {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
 
