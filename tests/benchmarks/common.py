@@ -170,7 +170,8 @@ class StatsPoller:
 
 @dataclass
 class CliRun:
-    """What a CLI subprocess did: exit code, wall time, peak RSS, its summary.json."""
+    """What a CLI subprocess did: exit code, wall time, peak RSS, its summary.json, and
+    the CPU seconds it used (user + system, from ``wait4``)."""
 
     exit_code: int
     wall_s: float
@@ -178,6 +179,7 @@ class CliRun:
     summary: dict[str, Any]
     stderr: str
     stdout: str = ""
+    cpu_s: float = 0.0
 
 
 @functools.cache
@@ -198,11 +200,18 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], *, report: Path, env: dict[str, str] | None = None) -> CliRun:
+def run_cli(
+    args: Sequence[str],
+    *,
+    report: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+) -> CliRun:
     """``python -m pipeline ARGS --report REPORT --no-progress``; wall time and peak RSS.
 
     The peak is the child's own ``ru_maxrss`` from ``wait4``, so each run is measured
-    alone (``RUSAGE_CHILDREN`` would keep the largest child seen so far).
+    alone (``RUSAGE_CHILDREN`` would keep the largest child seen so far). A child still
+    running after ``timeout_s`` is killed (its exit code is then -9, and stderr says so).
     """
     command = [sys.executable, "-m", "pipeline", *args, "--report", str(report), "--no-progress"]
     started = time.monotonic()
@@ -213,12 +222,20 @@ def run_cli(args: Sequence[str], *, report: Path, env: dict[str, str] | None = N
             command, cwd=ROOT, env=env or cli_env(), stdout=out, stderr=subprocess.PIPE, text=True
         )
         assert process.stderr is not None
+        timer = threading.Timer(timeout_s, process.kill) if timeout_s else None
+        if timer:
+            timer.start()
         stderr = process.stderr.read()  # drains the pipe until the child closes it (exits)
         _, status, usage = os.wait4(process.pid, 0)
+        if timer:
+            timer.cancel()
         wall = time.monotonic() - started
         out.seek(0)
         stdout = out.read()
     process.returncode = os.waitstatus_to_exitcode(status)
+    if timeout_s and process.returncode == -signal.SIGKILL:
+        stderr += f"\n(benchmark: killed after {timeout_s:.0f} s)\n"
     summary_path = report / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr, stdout)
+    cpu = usage.ru_utime + usage.ru_stime
+    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr, stdout, cpu)

@@ -1,0 +1,358 @@
+"""A fleet: 20 agreements at once against one sandbox, in one process and on Dask (issue #20).
+
+The cell: one sandbox process keeps a token bucket per agreement (per grant token) of 200
+tokens per 6 s (``--bucket 200 --window 6``, the live 2,000-per-60 s rate) with
+exponentially distributed latency of mean 150 ms (seed 7). A TOML manifest names 20
+agreements, each its own grant token (``grant_token_env = "GRANT_01"`` ... ``GRANT_20``,
+set in the children's environment) and its own CSV of 1,000 new customers (distinct
+customer numbers, ``mappings/customers.toml``). ``econ-import fleet MANIFEST --agreements
+20`` imports them all at once, first with the local engine (one process, one event loop),
+then on a Dask cluster of two worker processes (``dask scheduler`` and two ``dask worker
+--nworkers 1 --nthreads 10`` processes started here, a PostgreSQL server from
+``tests/pg.py`` as the shared state, a fresh sandbox). The sandbox's counters are sampled
+twice a second.
+
+How the ratio is defined: as ``budget.py`` defines it for one agreement, with the fleet's
+20 buckets counted as one of their sum (4,000 tokens, refilled at 20 × 200 / 6 = 666.7
+per second). The buckets start full, so the first 4,000 calls are free; the **steady
+state** runs from the moment the summed bucket, replayed from the samples, is first below
+10 % of its size plus what is in flight (rate × latency) and at least 5 s after the first
+call, until the last call, and the ratio is the calls answered (anything but a 429: the
+POSTs, the look-up GETs, the plans' GETs) in it divided by 666.7 × its length. A fleet
+whose buckets never drain never reached the refill rate: its ratio is then its calls/s
+over the whole run ÷ 666.7. Replaying the sum is an approximation (one agreement's
+bucket may be full while another's is empty); the agreements start together and pace
+alike, so it is a close one. Goal >= 0.9 for either engine.
+
+The importer's CPU: the fleet child's user + system seconds (``wait4``, start-up, reading
+and validating the 20 files and writing the reports included) per 1,000 requests the
+sandbox served (429s included: each costs the client too). Goal <= 1.0 s (the issue
+estimates about 0.6 ms a call). On Dask the import runs in the workers, whose CPU (the
+process trees, through psutil) is in the detail beside the client's.
+
+The machine has 2 cores, shared by the importer (or the cluster), the sandbox and, on
+Dask, PostgreSQL and the scheduler. The sandbox serves every agreement from one process:
+its CPU seconds per wall second and its ``max_in_flight`` are in each detail, so a
+sandbox at its limit (CPU share near 1.0) shows as such, not as the importer's fault.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.benchmarks.budget import Cell, _drained, _first_and_last
+from tests.benchmarks.common import (
+    MAPPING,
+    ROOT,
+    CliRun,
+    Figure,
+    Sample,
+    Sandbox,
+    StatsPoller,
+    cli_env,
+    run_cli,
+    sandbox,
+)
+from tests.benchmarks.data import FIRST_NUMBER, HEADERS, SEED, customer_rows
+
+AGREEMENTS = 20
+BUCKET = 200
+WINDOW_S = 6.0
+LATENCY_MS = 150
+ROWS = 1000
+#: The fleet's buckets as one: their sum, refilled at their summed rate (666.7/s).
+FLEET = Cell(AGREEMENTS * BUCKET, LATENCY_MS)
+DASK_WORKERS = 2
+DASK_THREADS = 10
+#: About 35 s is expected; long enough for a slow, loaded machine, short enough to fail.
+FLEET_TIMEOUT_S = 240.0
+#: To start (or stop) the scheduler and the workers.
+CLUSTER_TIMEOUT_S = 90.0
+BENCH = f"fleet {AGREEMENTS}×{BUCKET}/6s {LATENCY_MS}ms"
+SANDBOX_FLAGS = ("--bucket", str(BUCKET), "--window", str(WINDOW_S),
+                 "--latency-ms", str(LATENCY_MS), "--latency-dist", "exponential",
+                 "--seed", "7")  # fmt: skip
+
+
+def _tokens() -> dict[str, str]:
+    """GRANT_01 ... GRANT_20 -> a distinct grant token each (long enough to be redacted)."""
+    return {f"GRANT_{n:02d}": f"bench-fleet-grant-{n:02d}" for n in range(1, AGREEMENTS + 1)}
+
+
+def write_manifest(folder: Path) -> Path:
+    """The agreements' CSVs (1,000 customers each, numbers distinct across the fleet) and
+    the manifest naming them, in ``folder``."""
+    lines = []
+    for n in range(1, AGREEMENTS + 1):
+        source = folder / f"agreement-{n:02d}.csv"
+        with source.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(HEADERS)
+            for i, row in enumerate(customer_rows(ROWS, seed=SEED + n)):
+                row[0] = str(FIRST_NUMBER + (n - 1) * ROWS + i)
+                writer.writerow(row)
+        lines.append(
+            f'[[agreements]]\nname = "Bench {n:02d}"\ngrant_token_env = "GRANT_{n:02d}"\n'
+            f"input = {json.dumps(source.name)}\nmapping = {json.dumps(str(MAPPING))}\n"
+        )
+    manifest = folder / "fleet.toml"
+    manifest.write_text("\n".join(lines), encoding="utf-8")
+    return manifest
+
+
+def _cpu(process: psutil.Process, *, tree: bool = False) -> float:
+    """User + system seconds of ``process`` (and, with ``tree``, its live descendants)."""
+    found = [process, *process.children(recursive=True)] if tree else [process]
+    total = 0.0
+    for p in found:
+        try:
+            times = p.cpu_times()
+        except psutil.Error:  # ended in between
+            continue
+        total += times.user + times.system
+    return total
+
+
+@dataclass
+class FleetRun:
+    """One fleet run: the CLI's, the sandbox's counters over time, its last stats."""
+
+    cli: CliRun
+    samples: list[Sample]
+    server: dict[str, Any]
+    sandbox_cpu_s: float
+    fleet: dict[str, Any]  # fleet.json
+
+
+def run_fleet(
+    box: Sandbox, manifest: Path, report: Path, env: dict[str, str], *extra: str
+) -> FleetRun:
+    """``econ-import fleet MANIFEST --agreements 20`` against ``box``, sampled."""
+    served = psutil.Process(box.process.pid)
+    before = _cpu(served)
+    args = ["fleet", str(manifest), "--base-url", box.url, "--agreements", str(AGREEMENTS),
+            *extra]  # fmt: skip
+    with StatsPoller(box) as poller:
+        cli = run_cli(args, report=report, env=env, timeout_s=FLEET_TIMEOUT_S)
+    sandbox_cpu = _cpu(served) - before
+    server = box.stats()
+    path = report / "fleet.json"
+    fleet = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return FleetRun(cli, poller.samples, server, sandbox_cpu, fleet)
+
+
+def _ratio(run: FleetRun) -> tuple[float, dict[str, Any]]:
+    """The steady-state ratio (see the module docstring) and what it was made of."""
+    samples = run.samples
+    final = samples[-1]
+    cli = run.cli
+    detail: dict[str, Any] = {
+        "agreements": AGREEMENTS,
+        "rows_each": ROWS,
+        "exit_code": cli.exit_code,
+        "requests": final.requests,
+        "answered": final.answered,
+        "throttled": final.throttled,
+        "writes": final.writes,
+    }
+    ratio = 0.0
+    if final.requests:
+        first, last, final = _first_and_last(samples)
+        elapsed = last.t - first.t
+        settled = _drained(samples, first, FLEET)
+        drained = settled is not samples[-1]
+        if drained:
+            window = max(last.t - settled.t, 1e-9)
+            ratio = (last.answered - settled.answered) / window / FLEET.rate
+        else:  # never reached the refill rate: the whole run's rate
+            window = elapsed
+            ratio = (last.answered - first.answered) / max(elapsed, 1e-9) / FLEET.rate
+        detail.update(
+            elapsed_s=round(elapsed, 1),
+            drained=drained,
+            steady_from_s=round(settled.t - first.t, 1) if drained else None,
+            steady_window_s=round(window, 1),
+            overall_ratio=round((final.answered - FLEET.bucket) / (FLEET.rate * elapsed), 3),
+            share_429_pct=round(100 * final.throttled / final.requests, 3),
+            sandbox_cpu_s=round(run.sandbox_cpu_s, 1),
+            sandbox_cpu_per_wall_s=round(run.sandbox_cpu_s / max(elapsed, 1e-9), 2),
+        )
+    detail.update(
+        sandbox_max_in_flight=run.server.get("max_in_flight"),
+        wall_s=round(cli.wall_s, 1),
+        fleet_elapsed_s=run.fleet.get("totals", {}).get("elapsed_s"),
+        fleet_totals=run.fleet.get("totals"),
+        importer_cpu_s=round(cli.cpu_s, 2),
+        importer_peak_rss_mb=round(cli.peak_rss_mb),
+    )
+    troubled = [{k: a.get(k) for k in ("name", "exit_code", "error")}
+                for a in run.fleet.get("agreements", []) if a.get("exit_code")]  # fmt: skip
+    if troubled:
+        detail["agreements_not_ok"] = troubled[:5]
+    if cli.exit_code != 0:
+        detail["stderr"] = cli.stderr[-2000:]
+    return ratio, detail
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(path: Path, size: int = 1500) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-size:]
+    except OSError:
+        return ""
+
+
+@dataclass
+class Cluster:
+    """A running ``dask scheduler`` and its ``dask worker`` processes."""
+
+    address: str
+    workers: list[subprocess.Popen[bytes]]
+    logs: list[Path]
+
+    def cpu_s(self) -> float:
+        """The workers' process trees' CPU seconds so far (nannies and workers)."""
+        return sum(_cpu(psutil.Process(w.pid), tree=True) for w in self.workers)
+
+    def log_tails(self) -> dict[str, str]:
+        return {path.name: _tail(path) for path in self.logs}
+
+
+@contextmanager
+def dask_cluster(folder: Path, env: dict[str, str]) -> Iterator[Cluster]:
+    """A scheduler and ``DASK_WORKERS`` workers on loopback, their logs in ``folder``;
+    stopped (SIGTERM, then SIGKILL) on exit."""
+    from distributed import Client
+
+    dask = str(Path(sys.executable).parent / "dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    commands = [
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+         "--no-dashboard"],
+        *([dask, "worker", address, "--nworkers", "1", "--nthreads", str(DASK_THREADS),
+           "--host", "127.0.0.1", "--no-dashboard", "--name", f"bench-{i}",
+           "--local-directory", str(folder / "dask")] for i in range(DASK_WORKERS)),
+    ]  # fmt: skip
+    processes: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+    try:
+        for i, command in enumerate(commands):
+            log = folder / ("scheduler.log" if i == 0 else f"worker-{i}.log")
+            logs.append(log)
+            with log.open("wb") as out:
+                processes.append(subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=subprocess.STDOUT,
+                ))  # fmt: skip
+        with Client(address, timeout=CLUSTER_TIMEOUT_S) as client:
+            client.wait_for_workers(DASK_WORKERS, timeout=CLUSTER_TIMEOUT_S)
+        yield Cluster(address, processes[1:], logs)
+    finally:
+        for process in reversed(processes):  # the workers first, then the scheduler
+            _stop(process)
+
+
+def _dask(manifest: Path, folder: Path, local_wall_s: float) -> Figure:
+    """The same fleet on a two-worker Dask cluster with a PostgreSQL state."""
+    from tests.pg import remove_server, start_server
+
+    env = cli_env(**_tokens())
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    name = f"{BENCH} dask {DASK_WORKERS} workers"
+    what = "fleet calls/s ÷ summed refill rate"
+    set_up = time.monotonic()
+    try:
+        server = start_server()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # no PostgreSQL
+        detail = {"error": f"{type(exc).__name__}: {exc}"[-2000:]}
+        return Figure(name, what, 0.0, "ratio", ">= 0.9", detail)
+    try:
+        state = server.create_database("bench_fleet")
+        with dask_cluster(folder, env) as cluster, sandbox(*SANDBOX_FLAGS) as box:
+            ready_s = time.monotonic() - set_up
+            before = cluster.cpu_s()
+            run = run_fleet(box, manifest, folder / "report-dask", env,
+                            "--engine", "dask", "--scheduler", cluster.address,
+                            "--state", state)  # fmt: skip
+            workers_cpu = cluster.cpu_s() - before
+            tails = cluster.log_tails() if run.cli.exit_code != 0 else {}
+    except (RuntimeError, OSError, TimeoutError) as exc:  # no cluster, no sandbox
+        detail = {"error": f"{type(exc).__name__}: {exc}"[-2000:]}
+        return Figure(name, what, 0.0, "ratio", ">= 0.9", detail)
+    finally:
+        remove_server(server)
+    ratio, detail = _ratio(run)
+    requests = max(detail["requests"], 1)
+    detail.update(
+        local_engine_wall_s=round(local_wall_s, 1),
+        dask_vs_local_wall=round(run.cli.wall_s / max(local_wall_s, 1e-9), 2),
+        cluster_set_up_s=round(ready_s, 1),
+        workers_cpu_s=round(workers_cpu, 1),
+        workers_cpu_s_per_1000_calls=round(1000 * workers_cpu / requests, 3),
+        client_cpu_s=detail.pop("importer_cpu_s"),
+    )
+    if tails:
+        detail["logs"] = tails
+    print(f"  dask: ratio {ratio:.3f}, wall {run.cli.wall_s:.1f} s "
+          f"(local {local_wall_s:.1f} s), exit {run.cli.exit_code}", flush=True)  # fmt: skip
+    return Figure(name, what, ratio, "ratio", ">= 0.9", detail)
+
+
+def run() -> list[Figure]:
+    """The local engine's ratio and CPU per 1,000 calls, then the Dask engine's ratio."""
+    with tempfile.TemporaryDirectory(prefix="econ-import-bench-fleet-") as tmp:
+        folder = Path(tmp)
+        manifest = write_manifest(folder)
+        with sandbox(*SANDBOX_FLAGS) as box:
+            run = run_fleet(box, manifest, folder / "report-local", cli_env(**_tokens()))
+        ratio, detail = _ratio(run)
+        requests = detail["requests"]
+        cpu_per_k = 1000 * run.cli.cpu_s / requests if requests else 0.0
+        cpu_detail = {
+            "importer_cpu_s": round(run.cli.cpu_s, 2),
+            "requests": requests,
+            "exit_code": run.cli.exit_code,
+            "wall_s": round(run.cli.wall_s, 1),
+            "cpu_ms_per_call": round(cpu_per_k, 3),
+        }
+        print(f"  local: ratio {ratio:.3f}, wall {run.cli.wall_s:.1f} s, "
+              f"{cpu_per_k:.2f} CPU s per 1,000 calls, exit {run.cli.exit_code}",
+              flush=True)  # fmt: skip
+        figures = [
+            Figure(BENCH, "fleet calls/s ÷ summed refill rate (local engine)", ratio, "ratio",
+                   ">= 0.9", detail),
+            Figure(BENCH, "importer CPU per 1,000 calls (local engine)", cpu_per_k, "CPU s",
+                   "<= 1.0", cpu_detail),
+        ]  # fmt: skip
+        figures.append(_dask(manifest, folder, run.cli.wall_s))
+    return figures
