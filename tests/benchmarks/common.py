@@ -138,9 +138,16 @@ class StatsPoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._start = 0.0
+        self.wall_start = 0.0  # time.time() when the poller started (for UTC timestamps)
+
+    @property
+    def started(self) -> float:
+        """``time.monotonic()`` when the poller started: the origin of every ``Sample.t``."""
+        return self._start
 
     def __enter__(self) -> StatsPoller:
         self._start = time.monotonic()
+        self.wall_start = time.time()
         self._thread.start()
         return self
 

@@ -46,16 +46,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from tests.benchmarks.budget import Cell, _drained, _first_and_last
+from tests.benchmarks.budget import DRAINED, Cell, _drained, _first_and_last
 from tests.benchmarks.common import (
     MAPPING,
     ROOT,
@@ -69,6 +71,7 @@ from tests.benchmarks.common import (
     sandbox,
 )
 from tests.benchmarks.data import FIRST_NUMBER, HEADERS, SEED, customer_rows
+from tests.pg import PgServer, remove_server, start_server
 
 AGREEMENTS = 20
 BUCKET = 200
@@ -116,7 +119,8 @@ def write_manifest(folder: Path) -> Path:
 
 
 def _cpu(process: psutil.Process, *, tree: bool = False) -> float:
-    """User + system seconds of ``process`` (and, with ``tree``, its live descendants)."""
+    """User + system seconds of ``process``; with ``tree``, of its live descendants too, and
+    of the ended ones each has waited for (a server's finished backends)."""
     found = [process, *process.children(recursive=True)] if tree else [process]
     total = 0.0
     for p in found:
@@ -125,35 +129,151 @@ def _cpu(process: psutil.Process, *, tree: bool = False) -> float:
         except psutil.Error:  # ended in between
             continue
         total += times.user + times.system
+        if tree:
+            total += times.children_user + times.children_system
     return total
+
+
+class CpuWatch:
+    """Samples ``read()`` (CPU seconds, or None while there is nothing to read) every
+    ``interval`` seconds in a thread, on the clock of the StatsPoller started at ``origin``."""
+
+    def __init__(self, read: Callable[[], float | None], origin: float, interval: float = 0.5):
+        self.read = read
+        self.origin = origin
+        self.interval = interval
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CpuWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            value = self.read()
+            if value is not None:
+                self.samples.append((time.monotonic() - self.origin, value))
+
+
+class FleetChild:
+    """The CPU seconds of this process's ``python -m pipeline fleet`` child, once it runs."""
+
+    def __init__(self) -> None:
+        self.process: psutil.Process | None = None
+
+    def __call__(self) -> float | None:
+        if self.process is None:
+            for child in psutil.Process().children():
+                try:
+                    command = child.cmdline()
+                except psutil.Error:
+                    continue
+                if "pipeline" in command and "fleet" in command:
+                    self.process = child
+                    break
+            else:
+                return None
+        try:
+            times = self.process.cpu_times()
+        except psutil.Error:  # it has ended: its last sample stands
+            return None
+        return float(times.user + times.system)
 
 
 @dataclass
 class FleetRun:
-    """One fleet run: the CLI's, the sandbox's counters over time, its last stats."""
+    """One fleet run: the CLI's, the sandbox's counters over time, its last stats, the
+    importer's CPU over time, and fleet.json."""
 
     cli: CliRun
     samples: list[Sample]
     server: dict[str, Any]
     sandbox_cpu_s: float
     fleet: dict[str, Any]  # fleet.json
+    cpu: list[tuple[float, float]]  # (t, the importer's CPU seconds so far)
+    wall_start: float  # time.time() at t = 0
 
 
 def run_fleet(
-    box: Sandbox, manifest: Path, report: Path, env: dict[str, str], *extra: str
+    box: Sandbox,
+    manifest: Path,
+    report: Path,
+    env: dict[str, str],
+    *extra: str,
+    importer_cpu: Callable[[], float | None] | None = None,
 ) -> FleetRun:
-    """``econ-import fleet MANIFEST --agreements 20`` against ``box``, sampled."""
+    """``econ-import fleet MANIFEST --agreements 20`` against ``box``, sampled; the
+    importer's CPU is the fleet child's unless ``importer_cpu`` reads it elsewhere."""
     served = psutil.Process(box.process.pid)
     before = _cpu(served)
     args = ["fleet", str(manifest), "--base-url", box.url, "--agreements", str(AGREEMENTS),
             *extra]  # fmt: skip
-    with StatsPoller(box) as poller:
+    with (
+        StatsPoller(box) as poller,
+        CpuWatch(importer_cpu or FleetChild(), poller.started) as watch,
+    ):
         cli = run_cli(args, report=report, env=env, timeout_s=FLEET_TIMEOUT_S)
     sandbox_cpu = _cpu(served) - before
     server = box.stats()
     path = report / "fleet.json"
     fleet = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return FleetRun(cli, poller.samples, server, sandbox_cpu, fleet)
+    return FleetRun(cli, poller.samples, server, sandbox_cpu, fleet, watch.samples,
+                    poller.wall_start)  # fmt: skip
+
+
+def _answered_at(samples: list[Sample], t: float) -> float:
+    """Calls answered by time ``t``, interpolated between the samples."""
+    before = [s for s in samples if s.t <= t]
+    after = [s for s in samples if s.t >= t]
+    if not before or not after:
+        return float((before or after)[-1 if before else 0].answered)
+    a, b = before[-1], after[0]
+    if b.t == a.t:
+        return float(a.answered)
+    return a.answered + (b.answered - a.answered) * (t - a.t) / (b.t - a.t)
+
+
+def _lowest(samples: list[Sample], first: Sample) -> float:
+    """The fewest tokens the summed bucket held, replayed as ``budget._drained`` does."""
+    tokens, previous, lowest = float(FLEET.bucket), first, float(FLEET.bucket)
+    for sample in samples[samples.index(first) + 1 :]:
+        refill = FLEET.rate * (sample.t - previous.t)
+        tokens = min(float(FLEET.bucket), tokens + refill) - (sample.answered - previous.answered)
+        previous, lowest = sample, min(lowest, tokens)
+    return lowest
+
+
+def _timeline(run: FleetRun, origin: float) -> dict[str, Any]:
+    """When the agreements started and finished, in seconds after the first call."""
+    starts, ends = [], []
+    for entry in run.fleet.get("agreements", []):
+        if entry.get("started_at") and entry.get("finished_at"):
+            starts.append(datetime.fromisoformat(entry["started_at"]).timestamp())
+            ends.append(datetime.fromisoformat(entry["finished_at"]).timestamp())
+    if not starts:
+        return {}
+    base = run.wall_start + origin
+    return {
+        "agreements_started_s": [round(min(starts) - base, 1), round(max(starts) - base, 1)],
+        "agreements_finished_s": [round(min(ends) - base, 1), round(max(ends) - base, 1)],
+    }
+
+
+def _calling_cpu(run: FleetRun, first: Sample, last: Sample) -> float | None:
+    """The importer's CPU ms per call answered between its first and last call (start-up,
+    reading, validating and the final reports left out)."""
+    inside = [(t, cpu) for t, cpu in run.cpu if first.t <= t <= last.t]
+    if len(inside) < 2:
+        return None
+    (t0, cpu0), (t1, cpu1) = inside[0], inside[-1]
+    calls = _answered_at(run.samples, t1) - _answered_at(run.samples, t0)
+    return 1000 * (cpu1 - cpu0) / calls if calls > 0 else None
 
 
 def _ratio(run: FleetRun) -> tuple[float, dict[str, Any]]:
@@ -182,16 +302,34 @@ def _ratio(run: FleetRun) -> tuple[float, dict[str, Any]]:
         else:  # never reached the refill rate: the whole run's rate
             window = elapsed
             ratio = (last.answered - first.answered) / max(elapsed, 1e-9) / FLEET.rate
+        timeline = _timeline(run, first.t)
         detail.update(
             elapsed_s=round(elapsed, 1),
             drained=drained,
+            lowest_summed_bucket=round(_lowest(samples, first)),
+            drained_below=round(DRAINED * FLEET.bucket + FLEET.rate * LATENCY_MS / 1000),
             steady_from_s=round(settled.t - first.t, 1) if drained else None,
             steady_window_s=round(window, 1),
             overall_ratio=round((final.answered - FLEET.bucket) / (FLEET.rate * elapsed), 3),
             share_429_pct=round(100 * final.throttled / final.requests, 3),
+            **timeline,
+        )
+        if drained and timeline:
+            # Until the first agreement is done, all 20 buckets are in use; after it, a
+            # finished agreement's refill goes unused, which no client could spend.
+            until = first.t + timeline["agreements_finished_s"][0]
+            if until - settled.t >= 2.0:
+                calls = _answered_at(samples, until) - settled.answered
+                detail["ratio_while_all_running"] = round(
+                    calls / (until - settled.t) / FLEET.rate, 3
+                )
+        detail.update(
             sandbox_cpu_s=round(run.sandbox_cpu_s, 1),
             sandbox_cpu_per_wall_s=round(run.sandbox_cpu_s / max(elapsed, 1e-9), 2),
         )
+        calling = _calling_cpu(run, first, last)
+        if calling is not None:
+            detail["importer_cpu_ms_per_call_while_calling"] = round(calling, 3)
     detail.update(
         sandbox_max_in_flight=run.server.get("max_in_flight"),
         wall_s=round(cli.wall_s, 1),
@@ -199,6 +337,7 @@ def _ratio(run: FleetRun) -> tuple[float, dict[str, Any]]:
         fleet_totals=run.fleet.get("totals"),
         importer_cpu_s=round(cli.cpu_s, 2),
         importer_peak_rss_mb=round(cli.peak_rss_mb),
+        loadavg_after=[round(x, 2) for x in os.getloadavg()],
     )
     troubled = [{k: a.get(k) for k in ("name", "exit_code", "error")}
                 for a in run.fleet.get("agreements", []) if a.get("exit_code")]  # fmt: skip
@@ -237,6 +376,7 @@ class Cluster:
     """A running ``dask scheduler`` and its ``dask worker`` processes."""
 
     address: str
+    scheduler: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
     logs: list[Path]
 
@@ -276,16 +416,23 @@ def dask_cluster(folder: Path, env: dict[str, str]) -> Iterator[Cluster]:
                 ))  # fmt: skip
         with Client(address, timeout=CLUSTER_TIMEOUT_S) as client:
             client.wait_for_workers(DASK_WORKERS, timeout=CLUSTER_TIMEOUT_S)
-        yield Cluster(address, processes[1:], logs)
+        yield Cluster(address, processes[0], processes[1:], logs)
     finally:
         for process in reversed(processes):  # the workers first, then the scheduler
             _stop(process)
 
 
+def _postmaster(server: PgServer) -> psutil.Process | None:
+    """The PostgreSQL server's main process (its backends are its children)."""
+    try:
+        pid = int((server.data / "postmaster.pid").read_text().split()[0])
+        return psutil.Process(pid)
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+
+
 def _dask(manifest: Path, folder: Path, local_wall_s: float) -> Figure:
     """The same fleet on a two-worker Dask cluster with a PostgreSQL state."""
-    from tests.pg import remove_server, start_server
-
     env = cli_env(**_tokens())
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     name = f"{BENCH} dask {DASK_WORKERS} workers"
@@ -301,10 +448,15 @@ def _dask(manifest: Path, folder: Path, local_wall_s: float) -> Figure:
         with dask_cluster(folder, env) as cluster, sandbox(*SANDBOX_FLAGS) as box:
             ready_s = time.monotonic() - set_up
             before = cluster.cpu_s()
+            scheduler = psutil.Process(cluster.scheduler.pid)
+            postgres = _postmaster(server)
+            others = (_cpu(scheduler), _cpu(postgres, tree=True) if postgres else 0.0)
             run = run_fleet(box, manifest, folder / "report-dask", env,
                             "--engine", "dask", "--scheduler", cluster.address,
-                            "--state", state)  # fmt: skip
+                            "--state", state, importer_cpu=cluster.cpu_s)  # fmt: skip
             workers_cpu = cluster.cpu_s() - before
+            scheduler_cpu = _cpu(scheduler) - others[0]
+            postgres_cpu = _cpu(postgres, tree=True) - others[1] if postgres else None
             tails = cluster.log_tails() if run.cli.exit_code != 0 else {}
     except (RuntimeError, OSError, TimeoutError) as exc:  # no cluster, no sandbox
         detail = {"error": f"{type(exc).__name__}: {exc}"[-2000:]}
@@ -320,7 +472,12 @@ def _dask(manifest: Path, folder: Path, local_wall_s: float) -> Figure:
         workers_cpu_s=round(workers_cpu, 1),
         workers_cpu_s_per_1000_calls=round(1000 * workers_cpu / requests, 3),
         client_cpu_s=detail.pop("importer_cpu_s"),
+        scheduler_cpu_s=round(scheduler_cpu, 1),
+        postgres_cpu_s=None if postgres_cpu is None else round(postgres_cpu, 1),
     )
+    if "importer_cpu_ms_per_call_while_calling" in detail:
+        calling = detail.pop("importer_cpu_ms_per_call_while_calling")
+        detail["workers_cpu_ms_per_call_while_calling"] = calling
     if tails:
         detail["logs"] = tails
     print(f"  dask: ratio {ratio:.3f}, wall {run.cli.wall_s:.1f} s "
@@ -344,6 +501,7 @@ def run() -> list[Figure]:
             "exit_code": run.cli.exit_code,
             "wall_s": round(run.cli.wall_s, 1),
             "cpu_ms_per_call": round(cpu_per_k, 3),
+            "cpu_ms_per_call_while_calling": detail.get("importer_cpu_ms_per_call_while_calling"),
         }
         print(f"  local: ratio {ratio:.3f}, wall {run.cli.wall_s:.1f} s, "
               f"{cpu_per_k:.2f} CPU s per 1,000 calls, exit {run.cli.exit_code}",
