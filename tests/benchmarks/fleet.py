@@ -45,12 +45,12 @@ The machine has 2 cores, shared by the importer (or the cluster), the sandbox an
 Dask, PostgreSQL and the scheduler. The sandbox serves every agreement from one process:
 its CPU seconds per wall second and its ``max_in_flight`` are in each detail, so a
 sandbox at its limit (CPU share near 1.0) would show as such, not as the importer's
-fault. It is not at its limit: at 667 calls/s and 150 ms it used 0.27–0.32 CPU s per
+fault. It is not at its limit: at 667 calls/s and 150 ms it used 0.25–0.32 CPU s per
 second with about 210–230 requests in flight (up to 1,200 in a Dask run's first
 burst). The importer's one event loop, at about 1 ms of CPU a call, is 0.6–0.7 of a core
 busy; on Dask the workers spend about 2 ms a call (ten event loops in threads of one
 process share its GIL; Dask logs "Event loop was unresponsive" for its own loop) and
-PostgreSQL another 0.5–0.6 ms, which with the sandbox fills this machine's two cores.
+PostgreSQL another 0.5–0.65 ms, which with the sandbox fills this machine's two cores.
 """
 
 from __future__ import annotations
