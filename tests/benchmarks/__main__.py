@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from tests.benchmarks import bigfiles, budget, naive, overhead
+from tests.benchmarks import bigfiles, budget, fleet, naive, overhead
 from tests.benchmarks.common import ROOT, Figure, machine
 
 #: Name -> benchmark, in the order ``make bench`` runs them (cheapest first).
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "bigfiles": bigfiles.run,
     "budget": budget.header,
     "budget-adaptive": budget.adaptive,
+    "fleet": fleet.run,
 }
 OUTPUT = ROOT / "reports" / "bench.json"
 

@@ -138,9 +138,16 @@ class StatsPoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._start = 0.0
+        self.wall_start = 0.0  # time.time() when the poller started (for UTC timestamps)
+
+    @property
+    def started(self) -> float:
+        """``time.monotonic()`` when the poller started: the origin of every ``Sample.t``."""
+        return self._start
 
     def __enter__(self) -> StatsPoller:
         self._start = time.monotonic()
+        self.wall_start = time.time()
         self._thread.start()
         return self
 
@@ -170,7 +177,8 @@ class StatsPoller:
 
 @dataclass
 class CliRun:
-    """What a CLI subprocess did: exit code, wall time, peak RSS, its summary.json."""
+    """What a CLI subprocess did: exit code, wall time, peak RSS, its summary.json, and
+    the CPU seconds it used (user + system, from ``wait4``)."""
 
     exit_code: int
     wall_s: float
@@ -178,6 +186,7 @@ class CliRun:
     summary: dict[str, Any]
     stderr: str
     stdout: str = ""
+    cpu_s: float = 0.0
 
 
 @functools.cache
@@ -198,11 +207,18 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], *, report: Path, env: dict[str, str] | None = None) -> CliRun:
+def run_cli(
+    args: Sequence[str],
+    *,
+    report: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+) -> CliRun:
     """``python -m pipeline ARGS --report REPORT --no-progress``; wall time and peak RSS.
 
     The peak is the child's own ``ru_maxrss`` from ``wait4``, so each run is measured
-    alone (``RUSAGE_CHILDREN`` would keep the largest child seen so far).
+    alone (``RUSAGE_CHILDREN`` would keep the largest child seen so far). A child still
+    running after ``timeout_s`` is killed (its exit code is then -9, and stderr says so).
     """
     command = [sys.executable, "-m", "pipeline", *args, "--report", str(report), "--no-progress"]
     started = time.monotonic()
@@ -213,12 +229,20 @@ def run_cli(args: Sequence[str], *, report: Path, env: dict[str, str] | None = N
             command, cwd=ROOT, env=env or cli_env(), stdout=out, stderr=subprocess.PIPE, text=True
         )
         assert process.stderr is not None
+        timer = threading.Timer(timeout_s, process.kill) if timeout_s else None
+        if timer:
+            timer.start()
         stderr = process.stderr.read()  # drains the pipe until the child closes it (exits)
         _, status, usage = os.wait4(process.pid, 0)
+        if timer:
+            timer.cancel()
         wall = time.monotonic() - started
         out.seek(0)
         stdout = out.read()
     process.returncode = os.waitstatus_to_exitcode(status)
+    if timeout_s and process.returncode == -signal.SIGKILL:
+        stderr += f"\n(benchmark: killed after {timeout_s:.0f} s)\n"
     summary_path = report / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr, stdout)
+    cpu = usage.ru_utime + usage.ru_stime
+    return CliRun(process.returncode, wall, usage.ru_maxrss / 1024, summary, stderr, stdout, cpu)
