@@ -10,6 +10,7 @@ memory: a second report costs a file read, or nothing. The folder is
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 #: The environment variable that moves the cache folder (the tests share one).
@@ -18,6 +19,8 @@ CACHE_ENV = "ECONOMIC_IMPORT_CACHE"
 _SNIPPET = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
 #: Bundles built or read by this process, by file name.
 _LOADED: dict[str, str] = {}
+#: Reports are closed in threads (a fleet's agreements): one builds the bundle at a time.
+_BUILDING = threading.Lock()
 
 
 def default_cache() -> Path:
@@ -46,17 +49,18 @@ def javascript_bundle(cache: Path | None = None) -> str:
 
     version = vega_version()
     name = f"vega-{vlc.get_vega_version()}-lite-{version}-embed-{vlc.get_vega_embed_version()}.js"
-    if name in _LOADED:
-        return _LOADED[name]
-    path = cache / name if cache is not None else None
-    if path is not None and path.is_file():
-        bundle = path.read_text(encoding="utf-8")
-    else:
-        bundle = vlc.javascript_bundle(_SNIPPET, vl_version=version)
-        if path is not None:
-            _keep(path, bundle)
-    _LOADED[name] = bundle
-    return bundle
+    with _BUILDING:
+        if name in _LOADED:
+            return _LOADED[name]
+        path = cache / name if cache is not None else None
+        if path is not None and path.is_file():
+            bundle = path.read_text(encoding="utf-8")
+        else:
+            bundle = vlc.javascript_bundle(_SNIPPET, vl_version=version)
+            if path is not None:
+                _keep(path, bundle)
+        _LOADED[name] = bundle
+        return bundle
 
 
 def _keep(path: Path, bundle: str) -> None:

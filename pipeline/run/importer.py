@@ -185,8 +185,10 @@ async def run_import(
                     outcome.changes, unchanged=summary.unchanged, skipped=summary.skipped
                 )
             tally = preview.tally.records() if preview is not None else None
-            outcome.report = report.close(
-                summary, extra=extra, timeline=outcome.timeline, changes=tally
+            # The workbooks and report.html take a second or more of CPU: in a thread, so
+            # that the other agreements of a fleet, on this event loop, keep their pace.
+            outcome.report = await asyncio.to_thread(
+                report.close, summary, extra=extra, timeline=outcome.timeline, changes=tally
             )
             if preview is not None and preview.failure and not outcome.report.incomplete:
                 outcome.report = replace(outcome.report, incomplete=str(preview.failure))

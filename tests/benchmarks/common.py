@@ -121,6 +121,8 @@ class Sample:
     requests: int
     writes: int
     throttled: int
+    #: Customers per agreement (hashed id) on the server: when each agreement's rows are in.
+    customers: dict[str, int] = field(default_factory=dict)
 
     @property
     def answered(self) -> int:
@@ -164,6 +166,10 @@ class StatsPoller:
                 requests=int(stats["requests"]),
                 writes=int(stats["writes"]),
                 throttled=int(stats["throttled"]),
+                customers={
+                    ident: int(tables.get("customers", 0))
+                    for ident, tables in stats.get("agreements", {}).items()
+                },
             )
         )
 

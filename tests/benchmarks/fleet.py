@@ -21,10 +21,11 @@ after the first call, until the last call, and the ratio is the calls answered (
 but a 429: the POSTs, the look-up GETs, the plans' GETs) in it divided by 666.7 × its
 length. Replaying the sum is an approximation (one agreement's bucket may be full while
 another's is empty); the agreements start within a fraction of a second of each other
-and pace alike, so it is a close one. The steady state runs to the fleet's last call, so
-it includes the tail in which the first agreements are done and their refill goes unused
-(about 2 s here); ``ratio_while_all_running`` in the detail stops at the first
-agreement's end instead.
+and pace alike, so it is a close one. The steady state ends when the first agreement's
+rows are all on the server (its customers, sampled per agreement): from then on its
+refill goes unused, and no client could spend it, since every bucket is its own
+agreement's. The ratio to the fleet's last call, that tail of 2-3 s included (the
+agreements end a second or two apart), is in the detail (``ratio_to_last_call``).
 
 A fleet whose summed bucket never drains: ``budget.py`` then takes the whole run's
 calls/s ÷ rate, but for a fleet the free calls are a fifth of all (4,000 of 20,300), and
@@ -256,6 +257,11 @@ def _answered_at(samples: list[Sample], t: float) -> float:
     return a.answered + (b.answered - a.answered) * (t - a.t) / (b.t - a.t)
 
 
+def _first_full(samples: list[Sample]) -> Sample | None:
+    """The first sample in which some agreement holds all its rows on the server."""
+    return next((s for s in samples if any(n >= ROWS for n in s.customers.values())), None)
+
+
 def _lowest(samples: list[Sample], first: Sample) -> float:
     """The fewest tokens the summed bucket held, replayed as ``budget._drained`` does."""
     tokens, previous, lowest = float(FLEET.bucket), first, float(FLEET.bucket)
@@ -313,7 +319,13 @@ def _ratio(run: FleetRun) -> tuple[float, dict[str, Any]]:
         elapsed = last.t - first.t
         settled = _drained(samples, first, FLEET)
         drained = settled is not samples[-1]
-        if drained:
+        full = _first_full(samples)
+        if drained and full is not None and full.t - settled.t >= 2.0:
+            # Until the first agreement's rows are all in: past it, that agreement's refill
+            # goes unused, which no client could spend (buckets are per agreement).
+            window = full.t - settled.t
+            ratio = (full.answered - settled.answered) / window / FLEET.rate
+        elif drained:
             window = max(last.t - settled.t, 1e-9)
             ratio = (last.answered - settled.answered) / window / FLEET.rate
         else:  # never drained: the overall ratio (see the module docstring)
@@ -334,15 +346,11 @@ def _ratio(run: FleetRun) -> tuple[float, dict[str, Any]]:
             share_429_pct=round(100 * final.throttled / final.requests, 3),
             **timeline,
         )
-        if drained and timeline:
-            # Until the first agreement is done, all 20 buckets are in use; after it, a
-            # finished agreement's refill goes unused, which no client could spend.
-            until = first.t + timeline["agreements_finished_s"][0]
-            if until - settled.t >= 2.0:
-                calls = _answered_at(samples, until) - settled.answered
-                detail["ratio_while_all_running"] = round(
-                    calls / (until - settled.t) / FLEET.rate, 3
-                )
+        if drained:  # to the fleet's last call, the end's tail included
+            to_last = (last.answered - settled.answered) / max(last.t - settled.t, 1e-9)
+            detail["ratio_to_last_call"] = round(to_last / FLEET.rate, 3)
+        if full is not None:
+            detail["first_agreement_in_s"] = round(full.t - first.t, 1)
         detail.update(
             sandbox_cpu_s=round(run.sandbox_cpu_s, 1),
             sandbox_cpu_per_wall_s=round(run.sandbox_cpu_s / max(elapsed, 1e-9), 2),
