@@ -18,7 +18,6 @@ and ``fleet.html`` sit beside the agreements' folders.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.report import prepare_folder, write_fleet_html, writing
+from pipeline.report import prepare_folder, write_fleet_report
 from pipeline.run import (
     DEFAULT_PROGRESS_INTERVAL_S,
     DEFAULT_REPORT_ROOT,
@@ -129,7 +128,7 @@ async def arun_fleet(
     results.update({r.name: r for r in done})
     ordered = [results[t.name] for t in tasks]
     outcome = _outcome(ordered, root=root, engine=engine, elapsed_s=time.monotonic() - started)
-    _write(outcome, root)
+    write_fleet_report(root, outcome.summary)  # fleet.json, then fleet.html beside it
     if echo:
         print("\n".join(["", *table_lines(ordered, outcome.totals)]))
         if reasons := [f"  {r.name}: exit {r.exit_code}: {r.error}" for r in ordered if r.error]:
@@ -200,13 +199,3 @@ def _outcome(
         "totals": totals,
     }
     return FleetOutcome(exit_code, list(results), totals, root, summary)
-
-
-def _write(outcome: FleetOutcome, root: Path) -> None:
-    """fleet.json (atomically), then fleet.html beside it."""
-    path = root / "fleet.json"
-    with writing(path, what="the fleet's report"):
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(outcome.summary, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-        write_fleet_html(path)

@@ -15,7 +15,7 @@ by Altair), ``html_parts``, ``bundle`` (the inlined Vega JavaScript), ``fleet``
 
 Other stages use only these names (typed in ``__init__.pyi``; each loads its module on
 first use): ``ChangeLog``, ``ReportPaths``, ``ReportWriter``, ``ERRORS_COLUMN``,
-``prepare_folder``, ``writing``, ``write_fleet_html``.
+``prepare_folder``, ``writing``, ``write_fleet_html``, ``write_fleet_report``.
 """
 
 import lazy_loader as lazy

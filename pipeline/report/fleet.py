@@ -17,10 +17,22 @@ from typing import Any
 
 from . import charts
 from .bundle import default_cache
+from .files import write_json
+from .folder import writing
 from .html_parts import cards, escape, link, paragraph, render_page, section, table
 
 #: fleet.json's counters of an agreement, in the order the page shows them.
 FLEET_COUNTS = ("rows", "created", "updated", "unchanged", "skipped", "failed")
+
+
+def write_fleet_report(folder: Path, fleet: Mapping[str, Any]) -> Path:
+    """fleet.json (atomically, ``files.write_json``) in ``folder``, then fleet.html beside
+    it; returns fleet.json's path. A write that fails is a ``ReportError``."""
+    path = Path(folder) / "fleet.json"
+    with writing(path, what="the fleet's report"):
+        write_json(path, fleet)
+        write_fleet_html(path)
+    return path
 
 
 def write_fleet_html(fleet_json_path: Path, *, cache: Path | None = None) -> Path:
