@@ -13,7 +13,8 @@ Other stages use only these names (typed in ``__init__.pyi``; each loads its mod
 first use): ``ApiClient``, ``Verdict``, ``classify``, ``DEFAULT_MAX_CONCURRENCY``,
 ``DEFAULT_BLIND_LIMIT``, ``collection_url``, ``record_id``, ``record_url``,
 ``parse_error_body``, ``available_tokens``, ``estimate_seconds``, ``RateState``,
-``ApiSettings``, ``settings_from_env``, ``TIMELINE_COLUMNS``, ``Timeline``, ``TimelineRow``.
+``ApiSettings``, ``settings_from_env``, ``TIMELINE_COLUMNS``, ``Timeline``, ``TimelineRow``,
+``ENV_APP_SECRET``, ``ENV_AGREEMENT_GRANT``, ``ENV_BASE_URL``.
 """
 
 import lazy_loader as lazy

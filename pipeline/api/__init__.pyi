@@ -12,6 +12,9 @@ from .error_bodies import parse_error_body as parse_error_body
 from .plan_time import available_tokens as available_tokens
 from .plan_time import estimate_seconds as estimate_seconds
 from .ratelimit import RateState as RateState
+from .settings import ENV_AGREEMENT_GRANT as ENV_AGREEMENT_GRANT
+from .settings import ENV_APP_SECRET as ENV_APP_SECRET
+from .settings import ENV_BASE_URL as ENV_BASE_URL
 from .settings import ApiSettings as ApiSettings
 from .settings import settings_from_env as settings_from_env
 from .timeline import TIMELINE_COLUMNS as TIMELINE_COLUMNS

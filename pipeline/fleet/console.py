@@ -19,7 +19,9 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from .task import AgreementResult, Watch
+from pipeline.run import Watch
+
+from .task import AgreementResult
 
 #: The table's counters, in its order (``failed``: every row that did not succeed).
 TABLE_COUNTS = ("rows", "created", "updated", "unchanged", "skipped", "failed")

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.api import ENV_APP_SECRET
 from pipeline.errors import EconImportError
 from pipeline.run import (
     EXIT_INTERRUPTED,
     EXIT_NOT_STARTED,
     ImportOptions,
     ImportOutcome,
+    Watch,
     import_steps,
     prepare,
 )
@@ -39,7 +41,6 @@ logger = logging.getLogger(__name__)
 #: The summary's counters a fleet shows per agreement; ``failed`` there is every row that
 #: did not succeed (summary.json's invalid + rejected + failed), each also on its own.
 COUNTS = ("rows", "created", "updated", "unchanged", "skipped", "failed", "invalid", "rejected")
-Watch = Callable[[int, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ def check_task(task: AgreementTask, env: Mapping[str, str]) -> str:
     mapping, read as the import will; nothing is sent."""
     try:
         resolve_grant_token(task.spec, env)
-        if not env.get("ECONOMIC_APP_SECRET_TOKEN", "").strip():
-            return "environment variable ECONOMIC_APP_SECRET_TOKEN not set (the integration's)"
+        if not env.get(ENV_APP_SECRET, "").strip():
+            return f"environment variable {ENV_APP_SECRET} not set (the integration's)"
         prepare(agreement_steps(task.spec), mode=task.spec.mode)
     except EconImportError as exc:
         return reason(task, exc)

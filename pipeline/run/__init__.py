@@ -24,7 +24,7 @@ first use): ``print_outcome``, ``print_plan``, ``check_history``, ``export_entit
 ``ENV_PROGRESS_INTERVAL``, ``MODES``, ``RunSettings``, ``Step``, ``hold_agreement``,
 ``SANDBOX_TOKENS``, ``connect``, ``has_target``, ``ImportOptions``, ``ImportOutcome``,
 ``import_steps``, ``import_file``, ``import_frame``, ``import_job``, ``aimport_file``,
-``aimport_frame``, ``aimport_job``, ``run_to_end``, ``read_toml``.
+``aimport_frame``, ``aimport_job``, ``run_to_end``, ``read_toml``, ``Watch``.
 """
 
 import lazy_loader as lazy

@@ -31,3 +31,4 @@ from .settings import ENV_PROGRESS_INTERVAL as ENV_PROGRESS_INTERVAL
 from .settings import MODES as MODES
 from .settings import RunSettings as RunSettings
 from .settings import Step as Step
+from .settings import Watch as Watch

@@ -13,14 +13,16 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from pipeline.api import ApiSettings, settings_from_env
+from pipeline.api import (
+    ENV_AGREEMENT_GRANT,
+    ENV_APP_SECRET,
+    ENV_BASE_URL,
+    ApiSettings,
+    settings_from_env,
+)
 
 #: The token variables, and what the embedded sandbox is given when they are not set.
-SANDBOX_TOKENS = {
-    "ECONOMIC_APP_SECRET_TOKEN": "sandbox-app",
-    "ECONOMIC_AGREEMENT_GRANT_TOKEN": "sandbox-agreement",
-}
-ENV_BASE_URL = "ECONOMIC_BASE_URL"
+SANDBOX_TOKENS = {ENV_APP_SECRET: "sandbox-app", ENV_AGREEMENT_GRANT: "sandbox-agreement"}
 
 
 def token_env(

@@ -19,7 +19,7 @@ import asyncio
 import io
 import os
 import sys
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -40,7 +40,14 @@ from .inputs import prepare
 from .job import load_job
 from .lock import hold_agreement
 from .no_history import check_history
-from .settings import DEFAULT_PROGRESS_INTERVAL_S, DEFAULT_REPORT_ROOT, MODES, RunSettings, Step
+from .settings import (
+    DEFAULT_PROGRESS_INTERVAL_S,
+    DEFAULT_REPORT_ROOT,
+    MODES,
+    RunSettings,
+    Step,
+    Watch,
+)
 
 __all__ = [
     "ImportOptions",
@@ -54,8 +61,6 @@ __all__ = [
     "import_steps",
 ]
 
-#: What a fleet is told as an agreement's rows settle: (settled, failed, total or None).
-Watch = Callable[[int, int, int | None], None]
 T = TypeVar("T")
 
 

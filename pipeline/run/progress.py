@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from pipeline.write import SUCCEEDED, Status
 
-from .settings import DEFAULT_PROGRESS_INTERVAL_S
+from .settings import DEFAULT_PROGRESS_INTERVAL_S, Watch
 
 ProgressMode = Literal["bar", "lines", "off"]
 
@@ -57,7 +57,7 @@ class Progress:
         interval_s: float = DEFAULT_PROGRESS_INTERVAL_S,
         out: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
-        watch: Callable[[int, int, int | None], None] | None = None,
+        watch: Watch | None = None,
     ) -> None:
         self.mode = mode
         self._watch = watch  # told (settled, failed, total) at every move

@@ -13,6 +13,8 @@ ENV_PROGRESS_INTERVAL = "ECONOMIC_IMPORT_PROGRESS_INTERVAL"
 DEFAULT_PROGRESS_INTERVAL_S = 10.0
 
 Mode = Literal["create", "upsert", "update"]
+#: Told (settled, failed, total or None) as an import's rows settle: a fleet's live line.
+Watch = Callable[[int, int, int | None], None]
 
 #: What each mode does when a row's record already exists / is absent (issue #4).
 MODES: dict[str, str] = {
@@ -69,10 +71,7 @@ class RunSettings:
     notes: tuple[str, ...] = ()  # the plan's notes and warnings, for summary.json's warnings
     plan: dict[str, object] | None = None  # the plan's rows, calls, seconds: for report.html
     chunk_rows: int | None = None  # None: DEFAULT_CHUNK_ROWS, or DRY_RUN_CHUNK_ROWS
-    #: Told (settled, failed, total) as rows settle: a fleet's line for this agreement.
-    watch: Callable[[int, int, int | None], None] | None = field(
-        default=None, compare=False, repr=False
-    )
+    watch: Watch | None = field(default=None, compare=False, repr=False)  # a fleet's line
 
     @property
     def rows_per_chunk(self) -> int:
