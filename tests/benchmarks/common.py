@@ -105,12 +105,18 @@ def sandbox(*flags: str) -> Iterator[Sandbox]:
         threading.Thread(target=_discard, args=(process.stdout,), daemon=True).start()
         yield Sandbox(process, line.rsplit(" ", 1)[1].strip())
     finally:
+        stop_process(process, timeout=10)
+
+
+def stop_process(process: subprocess.Popen[Any], *, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass

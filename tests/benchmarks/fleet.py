@@ -59,7 +59,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -87,6 +86,7 @@ from tests.benchmarks.common import (
     cli_env,
     run_cli,
     sandbox,
+    stop_process,
 )
 from tests.benchmarks.data import FIRST_NUMBER, HEADERS, SEED, customer_rows
 from tests.pg import PgServer, remove_server, start_server
@@ -382,16 +382,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _tail(path: Path, size: int = 1500) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")[-size:]
@@ -447,7 +437,7 @@ def dask_cluster(folder: Path, env: dict[str, str]) -> Iterator[Cluster]:
         yield Cluster(address, processes[0], processes[1:], logs)
     finally:
         for process in reversed(processes):  # the workers first, then the scheduler
-            _stop(process)
+            stop_process(process, timeout=30)
 
 
 def _postmaster(server: PgServer) -> psutil.Process | None:
